@@ -1,0 +1,1 @@
+"""Users, roles, login, passwords, two-factor login and sessions."""

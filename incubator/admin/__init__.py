@@ -1,0 +1,1 @@
+"""System administration: users and roles, audit log, working-day overrides."""

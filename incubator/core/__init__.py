@@ -1,0 +1,1 @@
+"""Shared mechanisms; nothing here knows about any domain."""

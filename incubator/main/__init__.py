@@ -1,0 +1,1 @@
+"""Home page, health check, background-job status pages, development outbox."""

@@ -1,0 +1,61 @@
+"""Left navigation by role, with counts of what waits (待审核 12).
+
+Each entry: (label, endpoint, roles, count) where count is None or a function(user) -> int.
+Domains add their entries here; counts call the domain's services (never its views).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import url_for
+from werkzeug.routing import BuildError
+
+from incubator.accounts.models import Role
+
+ALL_ROLES = frozenset(Role)
+STAFF_LIKE = frozenset({Role.STAFF, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: frozenset
+    count: Callable | None = None
+    section: str = ""
+
+
+def _pending_orgs(user) -> int:
+    from incubator.orgs.services import count_pending_verification
+
+    return count_pending_verification(user)
+
+
+NAV: list[NavItem] = [
+    NavItem("工作台", "main.dashboard", ALL_ROLES, section="常用"),
+    NavItem("本组织信息", "orgs.mine", frozenset({Role.APPLICANT}), section="社会组织"),
+    NavItem("组织成员", "accounts.members", frozenset({Role.APPLICANT}), section="社会组织"),
+    NavItem("社会组织名录", "orgs.index", STAFF_LIKE, section="社会组织"),
+    NavItem("待认证组织", "orgs.pending", STAFF_LIKE, count=_pending_orgs, section="社会组织"),
+    NavItem("后台任务", "main.jobs", ALL_ROLES, section="系统"),
+    NavItem("用户与角色", "admin.users", frozenset({Role.ADMIN}), section="系统"),
+    NavItem("审计日志", "admin.audit_log", frozenset({Role.ADMIN}), section="系统"),
+    NavItem("工作日历调整", "admin.workdays", frozenset({Role.ADMIN}), section="系统"),
+    NavItem("账号安全", "accounts.security", ALL_ROLES, section="个人"),
+]
+
+
+def nav_for(user) -> list[dict]:
+    items = []
+    for item in NAV:
+        if user.role not in item.roles:
+            continue
+        try:
+            url = url_for(item.endpoint)
+        except BuildError:  # an entry whose view is not registered yet is hidden, not broken
+            continue
+        items.append(
+            {"label": item.label, "url": url, "section": item.section, "count": item.count(user) if item.count else None}
+        )
+    return items

@@ -1,0 +1,5 @@
+"""Every models module, imported once so SQLAlchemy metadata (and Alembic) sees all tables."""
+from incubator.accounts import models as accounts_models  # noqa: F401
+from incubator.core import audit, states  # noqa: F401
+from incubator.orgs import models as orgs_models  # noqa: F401
+from incubator.regions import models as regions_models  # noqa: F401

@@ -1,0 +1,1 @@
+"""行政区划: District / Street / Community, shared by accounts (staff scope) and orgs."""
