@@ -75,6 +75,12 @@ def init_app(app: Flask) -> None:
                 logout_user()
                 session.clear()
 
+    @app.teardown_request
+    def _forget_user(_exc):
+        # When a caller (a test, a CLI command) holds an app context, Flask reuses it for each
+        # request, and with it ``g``: drop the cached user so one request never sees another's.
+        g.pop("_login_user", None)
+
     @app.after_request
     def _security_headers(response):
         h = response.headers

@@ -83,9 +83,15 @@ def client(app, db):
 
 def login_as(client, user) -> None:
     """Log a user in directly (the login flow itself is tested in tests/accounts)."""
+    from flask_login.utils import _create_identifier
+
     from incubator.db import utcnow
 
+    # Flask-Login's "strong" session protection binds the session to the client's address and agent.
+    with client.application.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
     with client.session_transaction() as sess:
+        sess["_id"] = identifier
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
         sess["2fa_ok"] = True
