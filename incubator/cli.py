@@ -1,6 +1,23 @@
-"""Flask CLI commands. Each domain's commands live in its own cli.py and are registered here."""
+"""Flask CLI commands. Each domain's commands live in its own module and are registered here."""
+import click
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    pass
+    app.cli.add_command(demo_data)
+
+
+@click.command("demo-data")
+def demo_data():
+    """Fill an empty database with the 洛阳市 demo; print role<TAB>login<TAB>password[<TAB>TOTP]."""
+    from incubator.demo import DatabaseNotEmpty, account_lines, load_demo_data
+    from incubator.extensions import db
+
+    try:
+        accounts = load_demo_data()
+    except DatabaseNotEmpty as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    for line in account_lines(accounts):
+        click.echo(line)
