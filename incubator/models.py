@@ -3,3 +3,5 @@ from incubator.accounts import models as accounts_models  # noqa: F401
 from incubator.core import audit, states  # noqa: F401
 from incubator.orgs import models as orgs_models  # noqa: F401
 from incubator.regions import models as regions_models  # noqa: F401
+from incubator.applications import models as applications_models  # noqa: F401
+from incubator.notifications import models as notifications_models  # noqa: F401
