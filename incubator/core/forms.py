@@ -263,3 +263,37 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+# ---------------------------------------------------------------- forms with Chinese messages
+
+from flask_wtf import FlaskForm  # noqa: E402
+from wtforms import Form as _PlainForm  # noqa: E402
+from wtforms.i18n import get_translations as _wtforms_translations  # noqa: E402
+
+
+class _ChineseMeta:
+    """WTForms' own messages ('This field is required.', 'Not a valid choice.') in Chinese.
+
+    Flask-WTF would use Flask-Babel, which this project does not install; WTForms ships a
+    Simplified Chinese catalogue that we use directly.
+    """
+
+    locales = ("zh",)
+
+    def get_translations(self, form):
+        return _wtforms_translations(self.locales)
+
+
+class ChineseForm(FlaskForm):
+    """A FlaskForm (CSRF) whose built-in validation messages are Chinese."""
+
+    class Meta(_ChineseMeta):
+        pass
+
+
+class ChineseSubForm(_PlainForm):
+    """For rows inside ``FieldList(FormField(...))``: no CSRF of its own, Chinese messages."""
+
+    class Meta(_ChineseMeta):
+        pass
