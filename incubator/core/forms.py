@@ -297,3 +297,10 @@ class ChineseSubForm(_PlainForm):
 
     class Meta(_ChineseMeta):
         pass
+
+
+def select_choices(pairs) -> list:
+    """``[(value, label), …]`` → ``SelectChoice`` objects (tuples are deprecated in WTForms 3.3)."""
+    from wtforms.fields.choices import SelectChoice
+
+    return [SelectChoice(str(value), label) for value, label in pairs]
