@@ -72,6 +72,7 @@ def test_route_policy(app, db, rule: Rule):
             data = rule.data(world) if rule.data else {}
             response = client.open(url, method=rule.method, data=data)
         got, want = _outcome(response), rule.expected(role)
+        response.close()  # file downloads hold an open file until their response is closed
         if got != want:
             failures.append(f"{role}: expected {want}, got {got} ({response.status_code})")
         db.session.rollback()
