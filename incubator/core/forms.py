@@ -30,8 +30,8 @@ CENT = Decimal("0.01")
 # 9,999,999,999.99 (just under 100亿): far above any grant, far below the BIGINT 分 limit.
 MONEY_MAX = Decimal("9999999999.99")
 
-_PLAIN = re.compile(r"^\d+(?:\.\d+)?$")
-_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_PLAIN = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")  # ASCII digits only (\d would accept ١٢٣)
+_GROUPED = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 
 
@@ -208,7 +208,7 @@ class StrictIntegerField(_DecimalTextField):
 # ---------------------------------------------------------------- date-times in Beijing time
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
-_DT = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_DT = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$")
 
 
 def parse_local_datetime(text: str | None, *, what: str = "时间") -> datetime | None:
