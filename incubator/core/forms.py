@@ -83,7 +83,7 @@ def parse_decimal(
         raise InputRejected(f"{what}格式不正确，请填写数字，例如 12345.67")
     integer_part, _, fraction = s.partition(".")
     if len(integer_part.lstrip("0")) > max_integer_digits:
-        limit = f"，不能超过{_plain(max_value)}{unit}" if max_value is not None else ""
+        limit = f"，不能超过{_plain(max_value, unit)}{unit}" if max_value is not None else ""
         raise InputRejected(f"{what}数值过大{limit}")
     if len(fraction) > places:
         if unit == "元":
@@ -99,14 +99,17 @@ def parse_decimal(
     if min_value is not None and value < min_value:
         if min_value == 0:
             raise InputRejected(f"{what}不能为负数")
-        raise InputRejected(f"{what}不能小于{_plain(min_value)}{unit}")
+        raise InputRejected(f"{what}不能小于{_plain(min_value, unit)}{unit}")
     if max_value is not None and value > max_value:
-        raise InputRejected(f"{what}不能超过{_plain(max_value)}{unit}")
+        raise InputRejected(f"{what}不能超过{_plain(max_value, unit)}{unit}")
     return value
 
 
-def _plain(value: Decimal) -> str:
-    return f"{value:,.2f}" if value != value.to_integral_value() else f"{value:,.0f}"
+def _plain(value: Decimal, unit: str = "元") -> str:
+    """9,999,999,999.99 for money; 2000 or 12.5 for years, counts and percentages."""
+    if unit == "元":
+        return f"{value:,.2f}" if value != value.to_integral_value() else f"{value:,.0f}"
+    return f"{value.normalize():f}" if value != value.to_integral_value() else f"{value:.0f}"
 
 
 def parse_money(
