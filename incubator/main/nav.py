@@ -38,10 +38,12 @@ NAV: list[NavItem] = [
     NavItem("组织成员", "accounts.members", frozenset({Role.APPLICANT}), section="社会组织"),
     NavItem("社会组织名录", "orgs.index", STAFF_LIKE, section="社会组织"),
     NavItem("待认证组织", "orgs.pending", STAFF_LIKE, count=_pending_orgs, section="社会组织"),
+    NavItem("我的申报", "applications.mine", frozenset({Role.APPLICANT}), section="项目申报"),
     NavItem("后台任务", "main.jobs", ALL_ROLES, section="系统"),
     NavItem("用户与角色", "admin.users", frozenset({Role.ADMIN}), section="系统"),
     NavItem("审计日志", "admin.audit_log", frozenset({Role.ADMIN}), section="系统"),
     NavItem("工作日历调整", "admin.workdays", frozenset({Role.ADMIN}), section="系统"),
+    NavItem("通知中心", "notifications.index", ALL_ROLES, section="个人"),
     NavItem("账号安全", "accounts.security", ALL_ROLES, section="个人"),
 ]
 
