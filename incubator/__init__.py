@@ -70,11 +70,12 @@ def _register_blueprints(app: Flask) -> None:
     from incubator.accounts.views import bp as accounts_bp
     from incubator.admin.views import bp as admin_bp
     from incubator.applications.views import bp as applications_bp
+    from incubator.calls.views import bp as calls_bp
     from incubator.main.views import bp as main_bp
     from incubator.notifications.views import bp as notifications_bp
     from incubator.orgs.views import bp as orgs_bp
 
-    for bp in (main_bp, accounts_bp, admin_bp, orgs_bp):
+    for bp in (main_bp, accounts_bp, admin_bp, orgs_bp, calls_bp):
         app.register_blueprint(bp)
     for bp in (applications_bp, notifications_bp):
         app.register_blueprint(bp)

@@ -5,3 +5,4 @@ from incubator.orgs import models as orgs_models  # noqa: F401
 from incubator.regions import models as regions_models  # noqa: F401
 from incubator.applications import models as applications_models  # noqa: F401
 from incubator.notifications import models as notifications_models  # noqa: F401
+from incubator.calls import models as calls_models  # noqa: F401

@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Integer,
@@ -14,6 +15,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
+    false,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -75,6 +80,8 @@ class Call(TimestampMixin, Base):
         CheckConstraint("fund_pool >= 0", name="fund_pool_nonneg"),
         CheckConstraint("max_grant_share > 0 AND max_grant_share <= 100", name="grant_share_range"),
         CheckConstraint("max_applications_per_org >= 1", name="apps_per_org_min"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+        CheckConstraint("min_years_since_founding >= 0", name="min_years_nonneg"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,6 +149,50 @@ class Call(TimestampMixin, Base):
     @property
     def number_prefix(self) -> str:
         return NUMBER_PREFIX[self.kind]
+
+    # ---- the same derived status, as SQL (lists filter and count in the database) ----
+    @classmethod
+    def status_clause(cls, status: CallStatus, now: datetime) -> ColumnElement[bool]:
+        """WHERE clause true exactly when ``status_at(now) == status`` (kept in step by tests)."""
+        archived = and_(cls.archived_at.is_not(None), cls.archived_at <= now)
+        live = or_(cls.archived_at.is_(None), cls.archived_at > now)
+        published = and_(cls.published_at.is_not(None), cls.published_at <= now)
+        if status == CallStatus.ARCHIVED:
+            return archived
+        if status == CallStatus.DRAFT:
+            return and_(live, or_(cls.published_at.is_(None), cls.published_at > now))
+        if status == CallStatus.PUBLISHED:
+            return and_(live, published, now < cls.opens_at)
+        if status == CallStatus.OPEN:
+            return and_(live, published, cls.opens_at <= now, now < cls.closes_at)
+        if status == CallStatus.CLOSED:
+            return and_(live, published, cls.closes_at <= now)
+        return false()
+
+    @classmethod
+    def status_expr(cls, now: datetime):
+        """The status value as a SQL expression (for GROUP BY counts and ordering)."""
+        return case(
+            *((cls.status_clause(s, now), s.value) for s in CallStatus),
+            else_=CallStatus.DRAFT.value,
+        )
+
+    def is_public(self, now: datetime | None = None) -> bool:
+        """Published (and not withdrawn): the public site shows it, archived ones included."""
+        now = now or utcnow()
+        return self.published_at is not None and self.published_at <= now
+
+    @property
+    def scope_label(self) -> str:
+        return self.district.name if self.district_id and self.district is not None else "全市"
+
+    def can_manage(self, user) -> bool:
+        """Staff in scope and admins: city staff every call, district staff their district's calls."""
+        from incubator.accounts.models import Role
+
+        if not getattr(user, "is_authenticated", False):
+            return False
+        return user.role in (Role.STAFF, Role.ADMIN) and user.sees_district(self.district_id)
 
 
 class CallBudgetCap(Base):
