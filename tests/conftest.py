@@ -1,7 +1,9 @@
 """Shared fixtures.
 
 The schema is created once per session; each test starts from empty tables (TRUNCATE on
-PostgreSQL, DELETE on SQLite). Set TEST_DATABASE_URL to run the suite on PostgreSQL.
+PostgreSQL, DELETE on SQLite). Set TEST_DATABASE_URL to run the suite on PostgreSQL (or on a
+fixed SQLite file: sqlite:////path/test.db). `make test` sets TEST_DATABASE_URL, TEST_UPLOAD_DIR and
+TEST_REDIS_URL, and starts a real RQ worker with DATABASE_URL/UPLOAD_DIR/REDIS_URL set to the same values.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ def test_config(tmp: Path, **overrides) -> dict:
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp / 'test.db'}",
-        "UPLOAD_DIR": str(tmp / "uploads"),
+        # make test sets TEST_UPLOAD_DIR (and TEST_DATABASE_URL) for the suite and the real worker alike.
+        "UPLOAD_DIR": os.environ.get("TEST_UPLOAD_DIR") or str(tmp / "uploads"),
         "INSTANCE_DIR": str(tmp / "instance"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
