@@ -266,6 +266,7 @@ def resubmit(org: Organization, *, by, details: OrgDetails, version: int | None 
     before = _snapshot(org)
     _apply_details(org, details, host)
     org.submitted_at = utcnow()
+    org.rejection_reason = None  # the reason stays in the status history
     states.transition(org, Verification.PENDING, by=by, note="修改后重新提交认证")
     audit.record("org.resubmitted", org, before=before, after=_snapshot(org), actor=by)
     db.session.flush()
