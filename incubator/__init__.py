@@ -74,8 +74,9 @@ def _register_blueprints(app: Flask) -> None:
     from incubator.main.views import bp as main_bp
     from incubator.notifications.views import bp as notifications_bp
     from incubator.orgs.views import bp as orgs_bp
+    from incubator.system.views import bp as system_bp
 
-    for bp in (main_bp, accounts_bp, admin_bp, orgs_bp, calls_bp):
+    for bp in (main_bp, accounts_bp, admin_bp, orgs_bp, system_bp, calls_bp):
         app.register_blueprint(bp)
     for bp in (applications_bp, notifications_bp):
         app.register_blueprint(bp)

@@ -5,6 +5,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_data)
+    from incubator import worker
+
+    worker.init_app(app)
     from incubator import backup
 
     backup.init_app(app)

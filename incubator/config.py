@@ -58,6 +58,19 @@ def load_config(overrides: dict | None = None) -> dict:
         "PLATFORM_NAME": _env("PLATFORM_NAME", "社会组织孵化与资助管理平台"),
         "CITY_NAME": _env("CITY_NAME", "洛阳市"),
         "JOBS_SYNC": _env("JOBS_SYNC", "0") == "1",
+        # --- core mechanisms (files, jobs, worker, mail) ---
+        "STORAGE_BACKEND": _env("STORAGE_BACKEND", "local"),
+        "UPLOAD_ZIP_MAX_UNCOMPRESSED": int(_env("UPLOAD_ZIP_MAX_UNCOMPRESSED", str(100 * 1024 * 1024))),
+        "UPLOAD_ZIP_MAX_MEMBERS": int(_env("UPLOAD_ZIP_MAX_MEMBERS", "2000")),
+        "UPLOAD_ZIP_MAX_RATIO": int(_env("UPLOAD_ZIP_MAX_RATIO", "200")),
+        "JOB_TIMEOUT": int(_env("JOB_TIMEOUT", "600")),
+        "JOB_RETRIES": int(_env("JOB_RETRIES", "2")),
+        "JOB_RETRY_INTERVALS": _env("JOB_RETRY_INTERVALS", "10,60,300"),
+        "MAIL_RETRIES": int(_env("MAIL_RETRIES", "3")),
+        # "simple": one process runs jobs one after another (no fork per job); "fork": RQ's Worker.
+        "WORKER_CLASS": _env("WORKER_CLASS", "simple"),
+        "WORKER_MAINTENANCE_SECONDS": int(_env("WORKER_MAINTENANCE_SECONDS", "60")),
+        "SELFTEST_STEP_SECONDS": float(_env("SELFTEST_STEP_SECONDS", "0.6")),
         "PREFERRED_URL_SCHEME": "http",
     }
     if overrides:

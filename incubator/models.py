@@ -6,3 +6,4 @@ from incubator.regions import models as regions_models  # noqa: F401
 from incubator.applications import models as applications_models  # noqa: F401
 from incubator.notifications import models as notifications_models  # noqa: F401
 from incubator.calls import models as calls_models  # noqa: F401
+from incubator.core import files, jobs, mail, workdays  # noqa: F401

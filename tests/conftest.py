@@ -32,6 +32,10 @@ def test_config(tmp: Path, **overrides) -> dict:
         "INSTANCE_DIR": str(tmp / "instance"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Jobs go to an in-process fakeredis; run them with the `run_jobs` fixture (RQ SimpleWorker).
+        "REDIS_URL": "fakeredis://",
+        "JOB_RETRY_INTERVALS": "0",
+        "SELFTEST_STEP_SECONDS": 0,
         "SERVER_NAME": None,
     }
     cfg.update(overrides)
@@ -99,3 +103,24 @@ def login_as(client, user) -> None:
         sess["_fresh"] = True
         sess["2fa_ok"] = True
         sess["login_at"] = utcnow().isoformat()
+
+
+@pytest.fixture()
+def run_jobs(app, db):
+    """Returns run(): commit, run every queued job now (RQ SimpleWorker on fakeredis), expire the session.
+
+    The queue is emptied before and after each test. Failing jobs are recorded on their Job row.
+    """
+    from incubator.core import jobs
+
+    conn = jobs.get_redis()
+    conn.flushall()
+
+    def run() -> bool:
+        _db.session.commit()
+        worked = jobs.work_burst()
+        _db.session.expire_all()
+        return worked
+
+    yield run
+    conn.flushall()

@@ -41,10 +41,10 @@ NAV: list[NavItem] = [
     NavItem("可申报的通知", "calls.for_org", frozenset({Role.APPLICANT}), section="项目申报"),
     NavItem("我的申报", "applications.mine", frozenset({Role.APPLICANT}), section="项目申报"),
     NavItem("申报通知管理", "calls.index", STAFF_LIKE, section="申报与评审"),
-    NavItem("后台任务", "main.jobs", ALL_ROLES, section="系统"),
+    NavItem("后台任务", "system.jobs", ALL_ROLES, section="系统"),
     NavItem("用户与角色", "admin.users", frozenset({Role.ADMIN}), section="系统"),
     NavItem("审计日志", "admin.audit_log", frozenset({Role.ADMIN}), section="系统"),
-    NavItem("工作日历调整", "admin.workdays", frozenset({Role.ADMIN}), section="系统"),
+    NavItem("工作日历调整", "system.workdays", frozenset({Role.ADMIN}), section="系统"),
     NavItem("通知中心", "notifications.index", ALL_ROLES, section="个人"),
     NavItem("账号安全", "accounts.security", ALL_ROLES, section="个人"),
 ]

@@ -1,0 +1,1 @@
+"""System pages: background jobs, the developer outbox, working-day calendar administration."""
