@@ -147,6 +147,8 @@ class CallForm(ChineseForm):
         """One empty row at the end of each list, so the editor works without JavaScript."""
         for name, limit in (("caps", MAX_CAP_ROWS), ("fields", MAX_FIELD_ROWS), ("attachment_types", MAX_ATTACHMENT_ROWS)):
             rows = getattr(self, name)
+            while len(rows.entries) >= 2 and rows.entries[-1].form.is_blank() and rows.entries[-2].form.is_blank():
+                rows.pop_entry()
             if len(rows) < limit and (not rows.entries or not rows.entries[-1].form.is_blank()):
                 rows.append_entry()
 

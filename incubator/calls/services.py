@@ -644,13 +644,13 @@ class Countdown:
 
 
 def format_remaining(seconds: int) -> str:
-    """3天5小时12分 / 5小时12分08秒 / 12分08秒 — the same format static/js/calls.js writes."""
+    """3天5小时12分08秒 / 5小时12分08秒 / 12分08秒 — the same format static/js/calls.js writes."""
     seconds = max(0, int(seconds))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:
-        return f"{days}天{hours}小时{minutes}分"
+        return f"{days}天{hours}小时{minutes}分{secs:02d}秒"
     if hours:
         return f"{hours}小时{minutes}分{secs:02d}秒"
     return f"{minutes}分{secs:02d}秒"

@@ -26,9 +26,10 @@ def _latest_open_calls(limit: int = 5):
     return services.latest_open_calls(limit)
 
 
-@bp.app_context_processor
-def _call_globals():
-    return {"call_status_tones": STATUS_TONES}
+@bp.record_once
+def _call_globals(state) -> None:
+    # A Jinja global (not a context variable) so imported macros see it too.
+    state.app.jinja_env.globals["call_status_tones"] = STATUS_TONES
 
 
 @bp.app_template_filter("call_pct")

@@ -12,7 +12,7 @@
     var days = Math.floor(seconds / 86400), rest = seconds % 86400;
     var hours = Math.floor(rest / 3600); rest %= 3600;
     var minutes = Math.floor(rest / 60), secs = rest % 60;
-    if (days) return days + "天" + hours + "小时" + minutes + "分";
+    if (days) return days + "天" + hours + "小时" + minutes + "分" + two(secs) + "秒";
     if (hours) return hours + "小时" + minutes + "分" + two(secs) + "秒";
     return minutes + "分" + two(secs) + "秒";
   }
