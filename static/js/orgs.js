@@ -82,7 +82,15 @@
       if (code.length < 18) { showResult(box, null); return; }
       fetch(url + "?for=" + purpose + "&code=" + encodeURIComponent(code), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (data) { showResult(box, data); })
+        .then(function (data) {
+          showResult(box, data);
+          if (data && data.ok) {
+            // The code is fine now: the server's earlier complaint about it no longer applies.
+            input.classList.remove("is-invalid");
+            var group = input.closest(".mb-3");
+            if (group) group.querySelectorAll(".invalid-feedback").forEach(function (el) { el.classList.add("d-none"); });
+          }
+        })
         .catch(function () {});
     }, 300);
     input.addEventListener("input", check);
