@@ -11,6 +11,9 @@ def init_app(app: Flask) -> None:
     from incubator import backup
 
     backup.init_app(app)
+    from incubator.accounts import cli as accounts_cli
+
+    accounts_cli.init_app(app)
 
 
 @click.command("demo-data")

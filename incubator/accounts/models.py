@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from incubator.accounts.normalize import normalize_email, normalize_mobile, single_line
 from incubator.core.enums import LabeledEnum
-from incubator.db import Base, TimestampMixin, enum_type
+from incubator.db import Base, TimestampMixin, enum_type, utcnow
 
 
 class Role(LabeledEnum):
@@ -52,6 +53,23 @@ class User(UserMixin, TimestampMixin, Base):
     district = relationship("District")
     org = relationship("Organization", foreign_keys=[org_id], back_populates="members")
 
+    # Identifiers are stored normalised, whoever creates the user (forms, CLI, other domains,
+    # factories): e-mails differing only in case, spaces, full-width letters or zero-width
+    # characters collide on the unique index.
+    @validates("email")
+    def _normalize_email(self, _key, value):
+        return normalize_email(value) if value is not None else None
+
+    @validates("mobile")
+    def _normalize_mobile(self, _key, value):
+        if value is None:
+            return None
+        return normalize_mobile(value) or None
+
+    @validates("name")
+    def _normalize_name(self, _key, value):
+        return single_line(value) if value is not None else None
+
     # Flask-Login
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -88,3 +106,69 @@ class User(UserMixin, TimestampMixin, Base):
         if self.role == Role.ADMIN or self.is_city_staff:
             return True
         return self.role == Role.STAFF and district_id is not None and district_id == self.district_id
+
+    @property
+    def role_label(self) -> str:
+        return self.role.label if self.role else ""
+
+    @property
+    def scope_label(self) -> str:
+        """Where a staff member works: their district, or 市级 (city)."""
+        if self.role != Role.STAFF:
+            return ""
+        return self.district.name if self.district is not None else "市级"
+
+    @property
+    def has_usable_second_factor(self) -> bool:
+        return bool(self.totp_enabled and self.totp_secret)
+
+
+class LoginFailure(Base):
+    """One failed password or second-factor attempt.
+
+    Counted per (account, client address) within LOGIN_LOCK_MINUTES: an attacker from one address
+    is stopped after LOGIN_FAILURES_PER_ACCOUNT tries, but cannot lock the real user out from
+    their own address (SECURITY.md 6.3.1). ``account_key`` is ``user:<id>`` for a known account
+    and ``id:<identifier>`` for an unknown one, so both behave alike (no account enumeration).
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key_ip_at", "account_key", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(280))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class RecoveryCode(Base):
+    """A one-time second-factor recovery code; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class TokenPurpose(LabeledEnum):
+    RESET = ("reset", "重置密码")
+    INVITE = ("invite", "设置密码（邀请）")
+
+
+class PasswordToken(Base):
+    """A single-use link token for password reset or invitation; only its SHA-256 is stored."""
+
+    __tablename__ = "password_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_type(TokenPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
