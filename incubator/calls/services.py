@@ -6,7 +6,7 @@ They raise :class:`CallError` subclasses whose message is the Chinese text a vie
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -393,12 +393,6 @@ def remove_document(call: Call, document: CallDocument, *, by: User) -> None:
     db.session.flush()
 
 
-def document_visible_to(document: CallDocument, user, *, now: datetime | None = None) -> bool:
-    """Documents of published calls are public; drafts' documents only to staff who manage the call."""
-    call = document.call
-    return call.is_public(now) or call.can_manage(user)
-
-
 # ------------------------------------------------------------------ lists
 
 
@@ -667,6 +661,3 @@ def countdown(call: Call, now: datetime | None = None) -> Countdown | None:
         return None
     return Countdown(prefix, target, f"{prefix} {format_remaining((target - now).total_seconds())}", done)
 
-
-def beijing_date(value: datetime) -> date:
-    return to_local(value).date()

@@ -26,6 +26,16 @@ def _latest_open_calls(limit: int = 5):
     return services.latest_open_calls(limit)
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: a larger id in a URL is "not found", not a database error
+
+
+@bp.before_request
+def _ids_in_range():
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not 0 < value <= MAX_ID:
+            abort(404)
+
+
 @bp.record_once
 def _call_globals(state) -> None:
     # A Jinja global (not a context variable) so imported macros see it too.

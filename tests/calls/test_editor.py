@@ -244,7 +244,7 @@ def test_concurrent_write_between_read_and_flush_is_a_conflict(db, staff):
     db.session.commit()
     form_version = call.version_id
     # another process saves the row after we loaded it
-    db.session.execute(text("UPDATE call SET version_id = version_id + 1, title = '别人' WHERE id = :id"), {"id": call.id})
+    db.session.execute(text("UPDATE \"call\" SET version_id = version_id + 1, title = '别人' WHERE id = :id"), {"id": call.id})
     data = services.CallData(
         kind=call.kind, year=call.year, title="我的", notice="正文", district_id=None, opens_at=call.opens_at,
         closes_at=call.closes_at, fund_pool=call.fund_pool, grant_max=call.grant_max,
