@@ -87,9 +87,10 @@ ROW_LABELS = {"plan": "实施计划", "team": "项目团队", "budget": "预算�
 MAX_ROWS = 200
 EXTRA_TEXT = 5_000
 MIN_YEAR, MAX_YEAR = 2000, 2100
-# A unit price above 1亿 or a quantity above 1千万 is a typing error in a project budget.
+# A unit price above 1亿 or a quantity above 100万 is a typing error in a project budget; with
+# MAX_ROWS lines the total stays far below the BIGINT 分 limit (200 × 10^16 分 < 9.2 × 10^18).
 PRICE_MAX = Decimal("100000000")
-QUANTITY_MAX = Decimal("10000000")
+QUANTITY_MAX = Decimal("1000000")
 
 _ROW_NAME = re.compile(r"^(plan|team|budget)-(\d{1,4})-([a-z_]+)$")
 _EXTRA_NAME = re.compile(r"^extra-(\d{1,9})$")
@@ -177,7 +178,7 @@ def parse_date_text(text: str, what: str) -> date | None:
     s = unicodedata.normalize("NFKC", text or "").strip()
     if not s:
         return None
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s)
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", s)
     if not m:
         raise InputRejected(f"{what}格式不正确，请按“2026-03-01”填写")
     y, mo, d = (int(g) for g in m.groups())
@@ -323,7 +324,7 @@ def parse_draft(formdata, call) -> DraftInput:
         raw_qty = row.get("quantity", "")
         try:
             qty = parse_decimal(raw_qty, places=2, min_value=Decimal("0.01"), max_value=QUANTITY_MAX,
-                                what=f"预算明细第{i + 1}行数量", max_integer_digits=8)
+                                what=f"预算明细第{i + 1}行数量", max_integer_digits=7)
             line.quantity = qty
         except InputRejected as exc:
             keep(f"budget-{i}-quantity", clean_text(raw_qty, multiline=False), exc)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from incubator.applications.models import ApplicationVersion, FundingSource
+from incubator.applications.models import ApplicationVersion
 from incubator.calls.models import BudgetCategory, FieldKind
 from incubator.core.jobs import attach_result, report_progress
 from incubator.db import utcnow
@@ -20,6 +20,14 @@ from incubator.web import format_date, format_datetime, format_money
 
 def _d(value) -> Decimal | None:
     return None if value in (None, "") else Decimal(value)
+
+
+def _plain(value) -> str:
+    """A quantity without trailing zeros: '30.00' → '30', '2.50' → '2.5'."""
+    if value in (None, ""):
+        return "—"
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _date_text(iso: str | None) -> str:
@@ -54,9 +62,9 @@ def pdf_context(version: ApplicationVersion) -> dict:
                 "item": b.get("item") or "",
                 "unit": b.get("unit") or "",
                 "unit_price": format_money(_d(b.get("unit_price"))),
-                "quantity": b.get("quantity") or "—",
+                "quantity": _plain(b.get("quantity")),
                 "amount": format_money(amount),
-                "source": _label(FundingSource, b.get("source")),
+                "source": {"grant": "资助", "matching": "配套"}.get(b.get("source") or "", "—"),
                 "note": b.get("note") or "",
             }
         )

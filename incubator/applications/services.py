@@ -219,6 +219,14 @@ def save_draft(app: Application, *, draft: DraftInput, by, now: datetime | None 
         raise NotEditable(f"申报书当前状态为“{app.status.label}”，不能修改")
     if draft.version_id is not None and draft.version_id != app.version_id:
         raise EditConflict()
+    apply_draft(app, draft)
+    app.last_saved_at = now or utcnow()
+    _flush_or_conflict()
+    return app
+
+
+def apply_draft(app: Application, draft: DraftInput) -> None:
+    """Copy the parsed form onto the application (no flush): sections, rows, totals."""
     for name in (
         "title", "field", "service_communities", "beneficiaries_description", "beneficiaries_count",
         "period_start", "period_end", "supervisor", "requester", "summary", "need_analysis",
@@ -232,9 +240,6 @@ def save_draft(app: Application, *, draft: DraftInput, by, now: datetime | None 
     _sync_rows(app.team_members, draft.team, ApplicationTeamMember, _assign_team)
     _sync_rows(app.budget_lines, draft.budget, ApplicationBudgetLine, _assign_budget)
     recompute_totals(app)
-    app.last_saved_at = now or utcnow()
-    _flush_or_conflict()
-    return app
 
 
 # --------------------------------------------------------------------------- submission
