@@ -23,6 +23,17 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
+    # Every <int:...> in a URL is a database id: beyond PostgreSQL's INTEGER it is "not found",
+    # never a database error (SECURITY.md bad input 9: 99999999999).
+    from werkzeug.routing import IntegerConverter
+
+    class DatabaseId(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseId
+
     _init_extensions(app)
     _register_models()
     _register_blueprints(app)
@@ -74,9 +85,11 @@ def _register_blueprints(app: Flask) -> None:
     from incubator.main.views import bp as main_bp
     from incubator.notifications.views import bp as notifications_bp
     from incubator.orgs.views import bp as orgs_bp
+    from incubator.screening.views import bp as screening_bp
     from incubator.system.views import bp as system_bp
 
     for bp in (main_bp, accounts_bp, admin_bp, orgs_bp, system_bp, calls_bp):
         app.register_blueprint(bp)
     for bp in (applications_bp, notifications_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(screening_bp)
