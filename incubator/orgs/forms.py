@@ -127,7 +127,7 @@ class RegionField(SelectField):
             self.data = 0
             return
         raw = unicodedata.normalize("NFKC", valuelist[0]).strip()
-        if not re.fullmatch(r"\d{1,12}", raw):
+        if not re.fullmatch(r"\d{1,10}", raw) or int(raw) > 2**31 - 1:
             self.data = 0
             raise ValueError("选项无效，请重新选择")
         self.data = int(raw)

@@ -29,6 +29,18 @@ from incubator.orgs.models import (
 )
 from incubator.orgs.rules import CREDIT_RULES, abnormal_removal_due, rating_default_expiry
 
+MAX_ID = 2**31 - 1  # INTEGER primary keys: a larger id cannot exist (and PostgreSQL refuses to compare it)
+
+
+def as_id(value) -> int | None:
+    """A plausible row id from user input (URL part, query string), or None."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 # ------------------------------------------------------------------ domain errors
 
 
@@ -403,10 +415,9 @@ class OrgFilters:
         def enum_or_none(enum, value):
             return enum(value) if value in enum._value2member_map_ else None
 
-        district = args.get("district", "")
         return cls(
             q=" ".join((args.get("q") or "").split())[:100],
-            district_id=int(district) if district.isdigit() and len(district) < 12 else None,
+            district_id=as_id(args.get("district")),
             org_type=enum_or_none(OrgType, args.get("type")),
             service_field=enum_or_none(ServiceField, args.get("field")),
             grade=args.get("grade") if args.get("grade") in GRADE_FILTERS else None,
@@ -456,9 +467,9 @@ def org_list_query(user, filters: OrgFilters):
         code = filters.q.upper()
         query = query.where(
             or_(
-                Organization.name.like(pattern, escape="\\"),
+                Organization.name.ilike(pattern, escape="\\"),
                 Organization.uscc.like(_like(code), escape="\\"),
-                Organization.filing_number.like(pattern, escape="\\"),
+                Organization.filing_number.ilike(pattern, escape="\\"),
                 Organization.legal_rep == filters.q,
             )
         )
@@ -528,6 +539,8 @@ def count_pending_verification(user) -> int:
 
 
 def load_for_detail(org_id: int) -> Organization | None:
+    if as_id(org_id) is None:
+        return None
     return db.session.scalar(
         select(Organization)
         .where(Organization.id == org_id)

@@ -170,12 +170,12 @@ def register():
 @bp.get("/regions.json")
 def region_options():
     """Streets of ?district=ID, or communities of ?street=ID, for the dependent selects."""
-    district = request.args.get("district", "")
-    street = request.args.get("street", "")
-    if district.isdigit() and len(district) < 12:
-        return jsonify({"items": [{"id": s.id, "name": s.name} for s in regions.streets_of(int(district))]})
-    if street.isdigit() and len(street) < 12:
-        return jsonify({"items": [{"id": c.id, "name": c.name} for c in regions.communities_of(int(street))]})
+    district = services.as_id(request.args.get("district"))
+    street = services.as_id(request.args.get("street"))
+    if district:
+        return jsonify({"items": [{"id": s.id, "name": s.name} for s in regions.streets_of(district)]})
+    if street:
+        return jsonify({"items": [{"id": c.id, "name": c.name} for c in regions.communities_of(street)]})
     return jsonify({"items": []})
 
 
@@ -377,7 +377,7 @@ def add_credit(org_id: int):
 
 
 def _record(org: Organization, record_id: int) -> CreditRecord:
-    record = db.session.get(CreditRecord, record_id)
+    record = db.session.get(CreditRecord, record_id) if services.as_id(record_id) else None
     if record is None or record.org_id != org.id:
         abort(404)
     return record

@@ -269,3 +269,25 @@ def test_export_query_count_does_not_grow(client, app, db):
     with count_queries(_db.engine) as big:
         assert client.get("/orgs/export").status_code == 200
     assert len(small) == len(big)
+
+
+@pytest.mark.parametrize("path", [
+    "/orgs/0", "/orgs/-1", "/orgs/abc", "/orgs/99999999999", "/orgs/2147483648",
+])
+def test_bad_org_ids_are_404(client, db, two_districts, path):
+    login_as(client, two_districts["city"])
+    assert client.get(path).status_code == 404
+    assert client.post(path + "/verify").status_code in (404, 405)
+
+
+def test_bad_ids_in_queries_and_record_urls(client, db, two_districts):
+    w = two_districts
+    login_as(client, w["city"])
+    html = client.get("/orgs/?district=99999999999").get_data(as_text=True)
+    assert "甲区阳光社工服务中心" in html  # an impossible district filter is ignored, not an error
+    assert client.get("/orgs/export?district=99999999999").status_code == 200
+    assert client.get("/orgs/regions.json?district=99999999999").get_json() == {"items": []}
+    assert client.get("/orgs/regions.json?street=-1").get_json() == {"items": []}
+    org = w["org_a"]
+    for rid in ("0", "99999999999", "2147483648"):
+        assert client.post(f"/orgs/{org.id}/credit/{rid}/remove", data={"removed_on": "2025-01-01", "note": "x"}).status_code == 404
