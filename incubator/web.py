@@ -78,8 +78,9 @@ def init_app(app: Flask) -> None:
     @app.teardown_request
     def _forget_user(_exc):
         # When a caller (a test, a CLI command) holds an app context, Flask reuses it for each
-        # request, and with it ``g``: drop the cached user so one request never sees another's.
+        # request, and with it ``g``: drop the cached user and CSRF token so one request never sees another's.
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
 
     @app.after_request
     def _security_headers(response):
