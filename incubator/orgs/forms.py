@@ -262,6 +262,8 @@ class OrgDetailsForm(NoControlCharsForm):
     def validate_street(self, field):
         district = getattr(self, "_districts", {}).get(self.district.data)
         if not field.data:
+            if district is not None and not district.streets:
+                return  # a district whose streets are not entered yet: the street stays empty
             raise ValidationError("请选择街道（乡镇）")
         if district is None or field.data not in {s.id for s in district.streets}:
             raise ValidationError("所选街道不属于所选的区")

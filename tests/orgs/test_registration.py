@@ -328,3 +328,14 @@ def test_region_endpoint(client, db, region):
     assert client.get(f"/orgs/regions.json?district={district.id}").get_json() == {"items": [{"id": street.id, "name": "翠云路街道"}]}
     assert client.get(f"/orgs/regions.json?street={street.id}").get_json() == {"items": [{"id": community.id, "name": "广利社区"}]}
     assert client.get("/orgs/regions.json?district=' OR 1=1--").get_json() == {"items": []}
+
+
+def test_district_without_streets_needs_no_street(client, db):
+    from tests.factories import make_district
+
+    bare = make_district(name="新区", code="410399")
+    district, street, _ = make_region()
+    data = registration_data(district, street, None, district=str(bare.id), street="0")
+    assert post(client, data).status_code == 302
+    org = db.session.scalar(db.select(Organization))
+    assert org.district_id == bare.id and org.street_id is None
