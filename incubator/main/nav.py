@@ -32,6 +32,12 @@ def _pending_orgs(user) -> int:
     return count_pending_verification(user)
 
 
+def _screening_waiting(user) -> int:
+    from incubator.screening.queries import count_waiting
+
+    return count_waiting(user)
+
+
 NAV: list[NavItem] = [
     NavItem("工作台", "main.dashboard", ALL_ROLES, section="常用"),
     NavItem("本组织信息", "orgs.mine", frozenset({Role.APPLICANT}), section="社会组织"),
@@ -41,6 +47,7 @@ NAV: list[NavItem] = [
     NavItem("可申报的通知", "calls.for_org", frozenset({Role.APPLICANT}), section="项目申报"),
     NavItem("我的申报", "applications.mine", frozenset({Role.APPLICANT}), section="项目申报"),
     NavItem("申报通知管理", "calls.index", STAFF_LIKE, section="申报与评审"),
+    NavItem("资格审查", "screening.index", STAFF_LIKE, count=_screening_waiting, section="申报与评审"),
     NavItem("后台任务", "system.jobs", ALL_ROLES, section="系统"),
     NavItem("用户与角色", "admin.users", frozenset({Role.ADMIN}), section="系统"),
     NavItem("审计日志", "admin.audit_log", frozenset({Role.ADMIN}), section="系统"),

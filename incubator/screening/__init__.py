@@ -1,0 +1,1 @@
+"""资格审查 (screening): the staff list of submitted applications, decisions, batch pass, export."""
