@@ -2,13 +2,17 @@
 
 The app is built once (by the Flask CLI) and every job runs in a fresh app context of it.
 
-Worker class — measured on this 2-core machine, 20 self-test PDF jobs (each renders a two-page
-Chinese PDF; ``SELFTEST_STEP_SECONDS=0``), see ``benchmarks/worker_classes.py``:
+Worker class — measured with ``benchmarks/worker_classes.py`` (self-test PDF jobs through a real
+Redis, ``SELFTEST_STEP_SECONDS=0``) on this 2-core machine while other test suites ran (load ~6):
 
-* ``simple`` (default): RQ's ``SimpleWorker``, no fork per job. WeasyPrint, fonts and templates are
-  loaded once and stay warm: about 0.2 s per PDF job.
-* ``fork``: RQ's ``Worker`` forks a work horse per job; a job crash cannot take the worker down,
-  but each horse starts cold (WeasyPrint/fontconfig caches, SQLAlchemy pool): about 1 s per job.
+* ``simple`` (default): RQ's ``SimpleWorker``, no fork per job: 2.1–2.5 s per job.
+* ``fork``: RQ's forking ``Worker``: 2.3–2.4 s per job.
+
+No measurable difference here, because this command imports WeasyPrint *before* the work loop, so a
+forked work horse inherits it instead of re-importing it (STACK.md's ~1.2 s per job applies to a
+forking worker whose parent never imported WeasyPrint, e.g. a plain ``rq worker``). The forking worker buys crash isolation; the
+simple one keeps font, template and connection caches warm and has no fork-safety traps
+(inherited database connections, fontconfig state).
 
 We run ``simple``: our jobs are short, idempotent Python that commits its own progress; a job that
 kills the process is recovered by ``requeue_waiting`` when the worker (restarted by systemd or the

@@ -235,6 +235,9 @@ def _after_commit(session: Session) -> None:
         return
     failed = False
     for job_id, retries in pending:
+        if failed:  # one timeout per commit is enough: the rest wait in the database too
+            log.warning("job %s stays queued in the database: Redis is unreachable", job_id)
+            continue
         try:
             _push(job_id, retries)
         except Exception as exc:  # noqa: BLE001 - redis down, refused, timed out…

@@ -24,7 +24,6 @@
     var failure = root.querySelector("[data-role=failure]");
     if (failure && data.status === "failed") {
       failure.classList.remove("d-none");
-      setText(failure.querySelector("[data-role=failure-message]"), data.message);
       var err = failure.querySelector("[data-role=error]");
       if (err && data.error) { err.textContent = data.error; err.classList.remove("d-none"); }
     }
