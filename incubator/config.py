@@ -70,6 +70,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # "simple": one process runs jobs one after another (no fork per job); "fork": RQ's Worker.
         "WORKER_CLASS": _env("WORKER_CLASS", "simple"),
         "WORKER_MAINTENANCE_SECONDS": int(_env("WORKER_MAINTENANCE_SECONDS", "60")),
+        # Each maintenance round the worker requeues jobs Redis lost. Off under test: the suite's
+        # fakeredis jobs live in the same database as the real test worker and must stay put.
+        "JOBS_AUTO_REQUEUE": _env("JOBS_AUTO_REQUEUE", "0" if env == "test" else "1") == "1",
         "SELFTEST_STEP_SECONDS": float(_env("SELFTEST_STEP_SECONDS", "0.6")),
         "PREFERRED_URL_SCHEME": "http",
     }

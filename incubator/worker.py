@@ -38,6 +38,8 @@ class _Maintenance:
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
+        if not current_app.config.get("JOBS_AUTO_REQUEUE", True):
+            return
         from incubator.core.jobs import requeue_waiting
 
         try:

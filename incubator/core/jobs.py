@@ -207,7 +207,9 @@ def _create(func: Callable, args: tuple, *, title: str, user, kind: str | None, 
     )
     db.session.add(job)
     db.session.flush()
-    db.session.info.setdefault("incubator_pending_jobs", []).append((job.id, job.retries))
+    # Only users who started a job of their own are told about a Redis outage; background work
+    # (mail) stays silent, e.g. so a password-reset page answers alike for known and unknown e-mails.
+    db.session.info.setdefault("incubator_pending_jobs", []).append((job.id, job.retries, passes_job))
     return job
 
 
@@ -230,20 +232,22 @@ def _after_commit(session: Session) -> None:
     if not pending or not has_app_context():
         return
     if current_app.config.get("JOBS_SYNC"):
-        for job_id, _retries in pending:
+        for job_id, _retries, _notify in pending:
             _run_inline(job_id)
         return
-    failed = False
-    for job_id, retries in pending:
+    failed = notify = False
+    for job_id, retries, tell_user in pending:
         if failed:  # one timeout per commit is enough: the rest wait in the database too
+            notify = notify or tell_user
             log.warning("job %s stays queued in the database: Redis is unreachable", job_id)
             continue
         try:
             _push(job_id, retries)
         except Exception as exc:  # noqa: BLE001 - redis down, refused, timed out…
             failed = True
+            notify = notify or tell_user
             log.warning("job %s stays queued in the database: cannot reach Redis (%s)", job_id, exc)
-    if failed and has_request_context() and not g.get("_jobs_notice_flashed"):
+    if notify and has_request_context() and not g.get("_jobs_notice_flashed"):
         g._jobs_notice_flashed = True
         flash(REDIS_DOWN_NOTICE, "warning")
 

@@ -125,3 +125,23 @@ def test_smtp_transport_talks_smtp(app, db, monkeypatch):
     assert sent == [("connect", "smtp.example.cn", 587), ("starttls",), ("login", "mailer", "p@ss"),
                     ("send", "user@example.cn", "通知")]
     assert db.session.get(OutgoingMail, m.id).transport == "smtp"
+
+
+def test_redis_down_mail_waits_silently_and_goes_out_later(app, db, run_jobs, monkeypatch):
+    from flask import get_flashed_messages
+
+    from incubator.core import jobs
+
+    fake = jobs.get_redis()
+    app.extensions.pop("incubator_redis")
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    with app.test_request_context("/forgot-password"):
+        m = queue_mail("user@example.cn", "重置密码", "链接")
+        db.session.commit()
+        # No notice: a reset page must answer the same for known and unknown addresses.
+        assert get_flashed_messages() == []
+    assert db.session.get(OutgoingMail, m.id).status == MailStatus.QUEUED
+    app.extensions["incubator_redis"] = fake
+    assert jobs.requeue_waiting() == 1
+    run_jobs()
+    assert db.session.get(OutgoingMail, m.id).status == MailStatus.SENT
