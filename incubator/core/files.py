@@ -241,6 +241,8 @@ def _check_image(data: bytes, ext: str) -> None:
 def validate_upload(data: bytes, name: str, allowed: Iterable[str]) -> tuple[str, str]:
     """Check the bytes against the cleaned name; return (extension, content type) or raise."""
     allowed = {a.lower().lstrip(".") for a in allowed}
+    if allowed & {"jpg", "jpeg"}:  # one format, two spellings
+        allowed |= {"jpg", "jpeg"}
     unknown = allowed - set(CONTENT_TYPES)
     if unknown:  # a programming error, not a user error
         raise ValueError(f"save_upload does not know how to check: {sorted(unknown)}")

@@ -226,6 +226,10 @@ def test_werkzeug_answers_413_above_max_content_length(app, monkeypatch):
     assert exc.value.code == 413
 
 
+def test_jpeg_is_jpg(db, user):
+    assert save_upload(upload(jpeg(), "照片.jpeg"), allowed={"jpg"}, by=user).content_type == "image/jpeg"
+
+
 def test_extension_allowed_by_caller_only(db, user, no_files_stored):
     with pytest.raises(UploadRejected, match="仅允许上传：PDF"):
         save_upload(upload(png(), "图.png"), allowed={"pdf"}, by=user)
