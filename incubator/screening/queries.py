@@ -52,7 +52,7 @@ MAX_ID = 2**31 - 1
 # Status filter: "pending" (待审查 = SCREENABLE) is the default work queue; "all" shows every
 # submitted application; otherwise one status. Drafts are never listed.
 STATUS_FILTERS: dict[str, str] = {
-    "pending": "待审查（已提交、已重新提交）",
+    "pending": "待审查",
     "all": "全部状态",
     **{s.value: s.label for s in ApplicationStatus if s != ApplicationStatus.DRAFT},
 }
@@ -380,8 +380,31 @@ def list_query(user, filters: ListFilters, calls: list[Call]):
     )
 
 
-def count_query(user, filters: ListFilters, calls: list[Call]):
-    return select(func.count(Application.id)).join(Application.org).where(*_where(user, filters, calls))
+def status_counts(user, filters: ListFilters, calls: list[Call]) -> dict[str, int]:
+    """Rows per status under the other filters (one GROUP BY), plus "pending" and "all"."""
+    from dataclasses import replace
+
+    stmt = (
+        select(Application.status, func.count(Application.id))
+        .join(Application.org)
+        .where(*_where(user, replace(filters, status="all"), calls))
+        .group_by(Application.status)
+    )
+    counts = {status.value: int(n) for status, n in db.session.execute(stmt)}
+    counts["pending"] = sum(counts.get(s.value, 0) for s in SCREENABLE)
+    counts["all"] = sum(v for k, v in counts.items() if k != "pending")
+    return counts
+
+
+# The status tabs above the table, in the order of the work.
+STATUS_TABS = [
+    ("pending", "待审查"),
+    (ApplicationStatus.RETURNED.value, "退回修改中"),
+    (ApplicationStatus.PASSED.value, "已通过"),
+    (ApplicationStatus.REJECTED.value, "未通过"),
+    (ApplicationStatus.WITHDRAWN.value, "已撤回"),
+    ("all", "全部"),
+]
 
 
 @dataclass
@@ -392,6 +415,7 @@ class Page:
     page: int
     per_page: int
     total: int
+    counts: dict = dc_field(default_factory=dict)  # rows per status tab under the other filters
 
     @property
     def pages(self) -> int:
@@ -429,7 +453,8 @@ class Page:
 
 def list_page(user, filters: ListFilters, page: int = 1, *, calls: list[Call] | None = None) -> Page:
     calls = visible_calls() if calls is None else calls
-    total = int(db.session.scalar(count_query(user, filters, calls)) or 0)
+    counts = status_counts(user, filters, calls)
+    total = counts.get(filters.status, 0)
     pages = max(1, -(-total // filters.per_page))
     page = min(max(page, 1), pages)
     items = list(
@@ -437,7 +462,7 @@ def list_page(user, filters: ListFilters, page: int = 1, *, calls: list[Call] | 
             list_query(user, filters, calls).limit(filters.per_page).offset((page - 1) * filters.per_page)
         ).unique()
     )
-    return Page(items=items, page=page, per_page=filters.per_page, total=total)
+    return Page(items=items, page=page, per_page=filters.per_page, total=total, counts=counts)
 
 
 def count_waiting(user) -> int:

@@ -92,6 +92,7 @@ def index():
         districts=_districts(),
         service_fields=ServiceField.choices(),
         status_filters=queries.STATUS_FILTERS,
+        status_tabs=queries.STATUS_TABS,
         flag_filters=queries.FLAG_FILTERS,
         sorts=queries.SORTS,
         page_sizes=queries.PAGE_SIZES,
