@@ -25,12 +25,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     # Every <int:...> in a URL is a database id: beyond PostgreSQL's INTEGER it is "not found",
     # never a database error (SECURITY.md bad input 9: 99999999999).
+    from werkzeug.exceptions import NotFound
     from werkzeug.routing import IntegerConverter
 
     class DatabaseId(IntegerConverter):
-        def __init__(self, map, *args, **kwargs):
-            kwargs.setdefault("max", 2**31 - 1)
-            super().__init__(map, *args, **kwargs)
+        # Raising NotFound (not ValidationError) answers 404 for every method: a rejected value
+        # would otherwise make Werkzeug answer 405 where a GET and a POST rule share the path.
+        def to_python(self, value: str) -> int:
+            number = super().to_python(value)
+            if number > 2**31 - 1:
+                raise NotFound()
+            return number
 
     app.url_map.converters["int"] = DatabaseId
 
