@@ -179,7 +179,7 @@ def budget_preview(rows: list[dict]) -> tuple[list[str], dict]:
         except InputRejected:
             price = qty = None
         amount = line_amount(price, qty)
-        amounts.append("" if amount is None else f"{amount:.2f}")
+        amounts.append("" if amount is None else f"{amount:,.2f}")
         if amount is not None:
             if r.get("source") == FundingSource.MATCHING.value:
                 matching += amount

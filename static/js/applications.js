@@ -3,7 +3,6 @@
 (function () {
   "use strict";
 
-  var AUTOSAVE_MS = 20000;
   var LOCAL_DEBOUNCE_MS = 800;
 
   // ---- the receipt page clears the local copy of an application that was submitted ----------
@@ -58,10 +57,11 @@
     var s = cents.toString().padStart(3, "0");
     return (neg ? "-" : "") + s.slice(0, -2) + "." + s.slice(-2);
   }
-  function grouped(cents) {
+  function thousands(cents) {
     var t = centsText(cents).split(".");
-    return "¥" + t[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + t[1];
+    return t[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + t[1];
   }
+  function grouped(cents) { return "¥" + thousands(cents); }
 
   function recompute() {
     var grant = 0n, matching = 0n;
@@ -71,7 +71,7 @@
       var out = row.querySelector("[data-budget=amount]");
       if (price === null || qty === null || qty === 0n) { out.textContent = ""; return; }
       var cents = (price * qty + 50n) / 100n; // ROUND_HALF_UP to the 分
-      out.textContent = centsText(cents);
+      out.textContent = thousands(cents);
       if (row.querySelector("[data-budget=source]").value === "matching") matching += cents; else grant += cents;
     });
     var total = grant + matching;
@@ -149,6 +149,7 @@
   }
   function markDirty() {
     dirty = true;
+    root.dataset.dirty = "1";
     changeSeq++;
     window.clearTimeout(localTimer);
     localTimer = window.setTimeout(function () { writeLocal(); }, LOCAL_DEBOUNCE_MS);
@@ -197,7 +198,7 @@
       if (resp.ok && body.ok) {
         versionInput.value = body.version_id;
         root.dataset.version = body.version_id;
-        if (seq === changeSeq) { dirty = false; clearLocal(); } else { writeLocal(); }
+        if (seq === changeSeq) { dirty = false; root.dataset.dirty = "0"; clearLocal(); } else { writeLocal(); }
         var n = body.errors ? Object.keys(body.errors).length : 0;
         showStatus("已自动保存于 " + body.saved_at + (n ? "（有 " + n + " 处格式有误，提交前请修改）" : ""), n ? "warning" : "success");
         return true;
@@ -216,7 +217,8 @@
       return false;
     });
   }
-  window.setInterval(autosave, AUTOSAVE_MS);
+  // Every ~20 s when something changed (APPLICATION_AUTOSAVE_MS on the server).
+  window.setInterval(autosave, parseInt(root.dataset.autosaveMs, 10) || 20000);
 
   function flushOnLeave() {
     if (!dirty || submitting) return;

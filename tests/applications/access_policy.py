@@ -74,7 +74,8 @@ RULES = [
     Rule("applications.detail", "GET", lambda w: f"/applications/{w.sub_a.id}", allow=READERS_A, setup=_apps),
     # a draft is the organisation's own business
     Rule("applications.detail", "GET", lambda w: f"/applications/{w.draft_a.id}", allow=MEMBER_A, setup=_apps),
-    Rule("applications.detail", "GET", lambda w: "/applications/99999999999", allow={}, setup=_apps),
+    # an id beyond INTEGER does not even route: 404 for everyone, anonymous included
+    Rule("applications.detail", "GET", lambda w: "/applications/99999999999", allow={"anonymous": DENY}, setup=_apps),
     Rule("applications.edit", "GET", lambda w: f"/applications/{w.draft_a.id}/edit", allow=MEMBER_A, setup=_apps),
     Rule("applications.save", "POST", lambda w: f"/applications/{w.draft_a.id}/edit", allow=MEMBER_A, setup=_apps, data=_form),
     # JSON endpoint: an anonymous caller gets 401 (the script keeps the form locally), not a redirect

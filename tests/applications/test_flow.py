@@ -11,7 +11,7 @@ from werkzeug.test import encode_multipart
 
 from incubator.applications import services
 from incubator.applications.forms import parse_draft
-from incubator.applications.models import Application, ApplicationStatus, ApplicationVersion
+from incubator.applications.models import Application, ApplicationStatus
 from incubator.core.audit import AuditLog
 from incubator.core.states import history
 from incubator.db import utcnow

@@ -17,7 +17,6 @@ from tests.applications.helpers import (
     make_member,
     make_org,
     pdf_upload,
-    submitted_application,
 )
 from tests.conftest import login_as
 from tests.factories import make_district, make_user
@@ -88,7 +87,8 @@ def test_odd_ids_are_404_never_500(client, setting, bad):
         ("POST", f"/applications/{sub.id}/versions/{bad}/pdf"),
     ]:
         r = client.open(url, method=method)
-        assert r.status_code == 404, (method, url, r.status_code)
+        # 404, or 405 where no route matches the odd id at all (ids beyond INTEGER never route)
+        assert r.status_code in (404, 405), (method, url, r.status_code)
 
 
 def test_a_file_of_one_application_is_not_served_through_another(client, setting):
