@@ -219,14 +219,22 @@ def save_draft(app: Application, *, draft: DraftInput, by, now: datetime | None 
         raise NotEditable(f"申报书当前状态为“{app.status.label}”，不能修改")
     if draft.version_id is not None and draft.version_id != app.version_id:
         raise EditConflict()
-    apply_draft(app, draft)
-    app.last_saved_at = now or utcnow()
-    _flush_or_conflict()
+    try:
+        apply_draft(app, draft)
+        app.last_saved_at = now or utcnow()
+        db.session.flush()
+    except StaleDataError as exc:  # saved meanwhile by another request (another tab, a beacon)
+        raise EditConflict() from exc
     return app
 
 
 def apply_draft(app: Application, draft: DraftInput) -> None:
     """Copy the parsed form onto the application (no flush): sections, rows, totals."""
+    with db.session.no_autoflush:
+        _apply_draft(app, draft)
+
+
+def _apply_draft(app: Application, draft: DraftInput) -> None:
     for name in (
         "title", "field", "service_communities", "beneficiaries_description", "beneficiaries_count",
         "period_start", "period_end", "supervisor", "requester", "summary", "need_analysis",

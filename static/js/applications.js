@@ -177,18 +177,28 @@
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   // ---- autosave -----------------------------------------------------------------------------
-  function autosave() {
+  function approxSize(fd) {
+    var n = 0;
+    fd.forEach(function (value, name) { n += (name.length + String(value).length) * 3 + 50; });
+    return n;
+  }
+  function autosave(leaving) {
     if (!dirty || saving || submitting) return Promise.resolve(false);
     saving = true;
     var seq = changeSeq;
-    writeLocal();
+    // Leaving: if the page is gone before the answer, the next visit knows this copy was sent.
+    writeLocal(leaving ? { beacon: true } : null);
     showStatus("正在自动保存…", "muted");
+    var body = new FormData(form);
     return fetch(root.dataset.autosaveUrl, {
       method: "POST",
-      body: new FormData(form),
+      body: body,
       credentials: "same-origin",
       headers: { "X-Requested-With": "fetch", "Accept": "application/json" },
-      redirect: "manual"
+      redirect: "manual",
+      // A tab going to the background may be frozen or closed: let the request outlive it
+      // (browsers allow keepalive bodies up to 64 KB).
+      keepalive: !!leaving && approxSize(body) < 60000
     }).then(function (resp) {
       var isJson = (resp.headers.get("Content-Type") || "").indexOf("application/json") >= 0;
       return (isJson ? resp.json() : Promise.resolve({})).then(function (body) { return { resp: resp, body: body }; });
@@ -218,17 +228,26 @@
     });
   }
   // Every ~20 s when something changed (APPLICATION_AUTOSAVE_MS on the server).
-  window.setInterval(autosave, parseInt(root.dataset.autosaveMs, 10) || 20000);
+  window.setInterval(function () { autosave(false); }, parseInt(root.dataset.autosaveMs, 10) || 20000);
 
   function flushOnLeave() {
-    if (!dirty || submitting) return;
+    if (!dirty || submitting || saving) { if (dirty) writeLocal(); return; }
     writeLocal();
     if (navigator.sendBeacon) {
-      try { navigator.sendBeacon(root.dataset.autosaveUrl, new FormData(form)); } catch (e) { /* too large: local copy kept */ }
+      try {
+        // Fire and forget: the answer is never seen, so the local copy stays until the next visit
+        // shows that the server has the same content. Sent once per change.
+        if (navigator.sendBeacon(root.dataset.autosaveUrl, new FormData(form))) {
+          dirty = false;
+          writeLocal({ beacon: true });
+        }
+      } catch (e) { /* too large: the local copy is kept */ }
     }
   }
+  // Switching tabs or minimising: a normal save whose answer (the new version) is still read.
+  // Closing or navigating away (pagehide): a beacon, fire and forget.
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") flushOnLeave();
+    if (document.visibilityState === "hidden") autosave(true);
   });
   window.addEventListener("pagehide", flushOnLeave);
 
@@ -244,7 +263,7 @@
     up.addEventListener("submit", function (ev) {
       if (!dirty) { submitting = true; return; }
       ev.preventDefault();
-      autosave().then(function () { submitting = true; up.submit(); });
+      autosave(false).then(function () { submitting = true; up.submit(); });
     });
   });
 
@@ -272,7 +291,21 @@
     var d = new Date(iso);
     return isNaN(d) ? "" : (d.getMonth() + 1) + "月" + d.getDate() + "日 " + pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
+  function differsFromForm(entries) {
+    var current = {};
+    formEntries().forEach(function (pair) { current[pair[0]] = pair[1]; });
+    return entries.some(function (pair) {
+      var name = pair[0];
+      if (name === "version_id" || name === "editor") return false;
+      var now = Object.prototype.hasOwnProperty.call(current, name) ? current[name] : "";
+      return String(now).replace(/\r\n/g, "\n").trim() !== String(pair[1]).replace(/\r\n/g, "\n").trim();
+    });
+  }
   var local = readLocal();
+  if (local && local.entries && !differsFromForm(local.entries)) {
+    clearLocal(); // the server already has exactly this (e.g. the beacon sent when leaving arrived)
+    local = null;
+  }
   if (local && local.entries) {
     var sameBase = String(local.version) === String(versionInput.value);
     if (sameBase) {
@@ -281,9 +314,9 @@
       changeSeq++;
       noticeEl.textContent = "已恢复您在 " + when(local.at) + " 填写但尚未保存到服务器的内容（可能因登录过期或页面关闭）。系统将自动保存。";
       noticeEl.classList.remove("d-none");
-      window.setTimeout(autosave, 1000);
-    } else if (local.pendingSubmit) {
-      clearLocal(); // that save went through: the server has a newer version
+      window.setTimeout(function () { autosave(false); }, 1000);
+    } else if (local.pendingSubmit || local.beacon) {
+      clearLocal(); // that save (a form post or the beacon sent when leaving) went through
     } else {
       noticeEl.textContent = "本机浏览器中有一份 " + when(local.at) + " 的未保存内容，但服务器上的申报书之后又被保存过。";
       var btn = document.createElement("button");
@@ -291,7 +324,7 @@
       btn.className = "btn btn-sm btn-outline-primary ms-2";
       btn.textContent = "用本机内容覆盖";
       btn.addEventListener("click", function () {
-        restore(local.entries); dirty = true; changeSeq++; noticeEl.classList.add("d-none"); autosave();
+        restore(local.entries); dirty = true; changeSeq++; noticeEl.classList.add("d-none"); autosave(false);
       });
       var drop = document.createElement("button");
       drop.type = "button";

@@ -179,3 +179,63 @@ def test_fill_autosave_reload_expire_submit(db, live_server, page, fast_autosave
     expect(page.get_by_test_id("notification-unread")).to_have_text("1")
     shot(page, "04-mine")
     assert_no_console_errors(page)
+
+
+def test_leaving_the_page_saves_what_was_typed(db, live_server, page):  # noqa: F811
+    """No autosave tick yet (20 s): leaving the page sends the form with sendBeacon on pagehide."""
+    call = make_call()
+    org = make_org()
+    member = make_member(org)
+    db.session.commit()
+    login(page, member)
+    page.goto("/org/calls")
+    with page.expect_navigation():
+        page.get_by_role("button", name="开始申报").first.click()
+    app_id = int(page.url.split("/")[-2])
+    page.fill("#f-title", "离开页面前填写的名称")
+    page.fill("input[name='budget-0-unit_price']", "１２３")
+    page.fill("input[name='budget-0-quantity']", "2")
+    page.goto("/applications/mine")
+    for _ in range(50):
+        if _fresh(db, app_id).title:
+            break
+        page.wait_for_timeout(100)
+    app = _fresh(db, app_id)
+    assert app.title == "离开页面前填写的名称"
+    assert str(app.budget_lines[0].amount) == "246.00"
+    expect_title = page.get_by_role("link", name="离开页面前填写的名称")
+    assert expect_title.count() in (0, 1)  # the list may have rendered before the beacon arrived
+    page.goto(f"/applications/{app_id}/edit")
+    assert page.input_value("#f-title") == "离开页面前填写的名称"
+    assert page.locator("#restore-notice").is_hidden()  # the server had it: nothing to restore
+    assert_no_console_errors(page)
+
+
+def test_switching_tabs_saves_and_later_autosaves_do_not_conflict(db, live_server, page, fast_autosave):  # noqa: F811
+    from playwright.sync_api import expect
+
+    call = make_call()
+    org = make_org()
+    member = make_member(org)
+    db.session.commit()
+    login(page, member)
+    page.goto("/org/calls")
+    with page.expect_navigation():
+        page.get_by_role("button", name="开始申报").first.click()
+    app_id = int(page.url.split("/")[-2])
+    page.fill("#f-title", "切换标签页前")
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    saved(page)
+    assert _fresh(db, app_id).title == "切换标签页前"
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    page.fill("#f-title", "回到标签页后")
+    saved(page)
+    expect(page.get_by_test_id("save-status")).to_contain_text("已自动保存于")
+    assert _fresh(db, app_id).title == "回到标签页后"
+    assert_no_console_errors(page)

@@ -398,3 +398,23 @@ def test_markup_is_stored_as_typed_and_rendered_escaped(client, db, payload):
         page = client.get(url).text
         assert payload not in page
         assert "&lt;" in page
+
+
+def test_a_save_racing_another_save_is_a_conflict_not_an_error(db):
+    """Two requests load the same draft; the second to write gets EditConflict (409), never a 500."""
+    from sqlalchemy.orm import Session
+
+    call = make_call()
+    app = make_application(call)
+    db.session.commit()
+    version = app.version_id
+    _ = app.plan_rows, app.team_members  # loaded like a request would
+    with Session(db.engine) as other:
+        twin = other.get(Application, app.id)
+        twin.title = "另一个标签页"
+        other.commit()
+    draft = parse_draft(MultiDict(form_data(call, title="本页", version_id=str(version))), call)
+    with pytest.raises(services.EditConflict):
+        services.save_draft(app, draft=draft, by=app.created_by)
+    db.session.rollback()
+    assert db.session.get(Application, app.id).title == "另一个标签页"
