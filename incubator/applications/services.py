@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import object_session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from incubator.applications.checks import CheckContext, Problem, check_submission
@@ -230,7 +230,11 @@ def save_draft(app: Application, *, draft: DraftInput, by, now: datetime | None 
 
 def apply_draft(app: Application, draft: DraftInput) -> None:
     """Copy the parsed form onto the application (no flush): sections, rows, totals."""
-    with db.session.no_autoflush:
+    session = object_session(app)
+    if session is None:  # a transient application (pure checks, previews)
+        _apply_draft(app, draft)
+        return
+    with session.no_autoflush:  # no half-applied flush while rows load (a 409, never a 500)
         _apply_draft(app, draft)
 
 
