@@ -116,7 +116,9 @@ class Organization(TimestampMixin, Base):
 
     @property
     def fields(self) -> list[ServiceField]:
-        return [row.field for row in self.field_rows]
+        """In the catalogue's order (养老, 托育, …), whatever order the rows were loaded in."""
+        order = list(ServiceField)
+        return sorted((row.field for row in self.field_rows), key=order.index)
 
     @property
     def is_verified(self) -> bool:
