@@ -205,5 +205,6 @@ def audit_log():
     )
     return render_template(
         "admin/audit_log.html", page=page, filters=filters, actions=services.audit_actions(),
-        object_types=services.audit_object_types(),
+        object_types=services.audit_object_types(), object_labels=services.OBJECT_LABELS,
+        names=services.audit_names(page.items), describe_change=services.describe_change,
     )

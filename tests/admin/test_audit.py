@@ -1,6 +1,7 @@
 """The audit log viewer: filters, pagination, escaping."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from html import unescape
 
@@ -29,6 +30,10 @@ def _row(action, obj=None, actor=None, at=None, **kw):
     return row
 
 
+def _text(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
 def test_filters(admin_client, db):
     alice = make_user(Role.STAFF, name="爱丽丝")
     bob = make_user(Role.FINANCE, name="鲍勃")
@@ -45,7 +50,9 @@ def test_filters(admin_client, db):
         return r.get_data(as_text=True)
 
     html = get(action="role_changed")
-    assert "修改角色" in html and '"role": "expert"' in unescape(html) and '"role": "finance"' in unescape(html)
+    # Readable in Chinese: the object by its name, the change as labels, not raw JSON or enum values.
+    assert "修改角色" in html and "角色：评审专家 → 财务人员" in _text(html) and "用户 鲍勃" in html
+    assert '"role"' not in unescape(html)
     assert html.count("<tr>") == 2  # header + one row
     assert get(actor="爱丽丝").count("<tr>") == 2
     assert get(actor=str(bob.id)).count("<tr>") == 2
@@ -75,6 +82,22 @@ def test_pagination(admin_client, db):
     html = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "共 120 条" in html and html.count("<tr>") == 51
     assert admin_client.get("/admin/audit?page=3").get_data(as_text=True).count("<tr>") == 21
+
+
+def test_scope_change_names_district_and_organisation(admin_client, db):
+    from tests.factories import make_district, make_org
+
+    district = make_district(name="涧西区")
+    org = make_org(name="洛阳市春晴社工服务中心")
+    carol = make_user(Role.APPLICANT, name="卡罗尔", org_id=org.id)
+    _row("role_changed", carol, actor=admin_client.admin,
+         before={"role": "staff", "district_id": district.id, "org_id": None, "is_org_admin": False},
+         after={"role": "applicant", "district_id": None, "org_id": org.id, "is_org_admin": True})
+    db.session.commit()
+    text = _text(admin_client.get("/admin/audit").get_data(as_text=True))
+    assert "角色：民政工作人员 → 社会组织用户" in text
+    assert "所属区：涧西区 → —" in text and "所属组织：— → 洛阳市春晴社工服务中心" in text
+    assert "组织管理员：否 → 是" in text
 
 
 def test_values_escaped(admin_client, db):
