@@ -30,6 +30,7 @@ from incubator.calls.models import BudgetCategory, Call, CallStatus, FieldKind
 from incubator.core.states import StatusHistory, transition
 from incubator.db import utcnow
 from incubator.extensions import db
+from incubator.notifications.services import notify_many
 from incubator.orgs.models import Organization, ServiceField, Verification
 
 S = ApplicationStatus
@@ -193,7 +194,16 @@ def _submit(app: Application, member, when: datetime, target=S.SUBMITTED) -> App
     db.session.add(version)
     db.session.flush()
     start_pdf(version, by=member)
+    verb = "重新提交" if version.number > 1 else "提交"
+    _tell(app, f"申报书已{verb}：{app.number}", f"“{app.title}”已{verb}，等待资格审查。", when)
     return version
+
+
+def _tell(app: Application, title: str, body: str, when: datetime) -> None:
+    """In-app notifications for the organisation's members, dated like the event."""
+    members = db.session.scalars(select(User).where(User.org_id == app.org_id)).all()
+    for n in notify_many(members, title, body, f"/applications/{app.id}"):
+        n.created_at = when
 
 
 def seed_applications(calls: list[Call], orgs: list[Organization], today: date) -> list[Application]:
@@ -238,12 +248,16 @@ def seed_applications(calls: list[Call], orgs: list[Organization], today: date) 
             app.revision_deadline = today + timedelta(days=7)
             transition(app, S.RETURNED, by=staff, note="退回修改：预算测算依据不足；附件不清晰")
             _stamp(app, decided)
+            _tell(app, f"申报书被退回修改：{app.number}",
+                  f"请在{app.revision_deadline.year}年{app.revision_deadline.month}月{app.revision_deadline.day}日前按审查意见修改后重新提交。",
+                  decided)
             if status == S.RESUBMITTED:
                 app.budget_lines[-1].note = "组织自筹8000元（理事会决议）及爱心企业捐赠"
                 _submit(app, member, decided + timedelta(days=1), target=S.RESUBMITTED)
         elif status == S.PASSED:
             transition(app, S.PASSED, by=staff, note="资格审查通过")
             _stamp(app, decided)
+            _tell(app, f"资格审查通过：{app.number}", f"“{app.title}”已通过资格审查，等待专家评审。", decided)
         elif status == S.REJECTED:
             transition(app, S.REJECTED, by=staff, note="不符合申报条件：项目内容与本批次资助方向不符")
             _stamp(app, decided)

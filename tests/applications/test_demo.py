@@ -34,3 +34,7 @@ def test_every_state_is_seeded(db):
     assert [v.number for v in resubmitted.versions] == [1, 2]
     returned = db.session.scalar(select(Application).where(Application.status == ApplicationStatus.RETURNED))
     assert returned.revision_deadline > today_local() and returned.return_reasons
+    from incubator.notifications.models import Notification
+
+    titles = set(db.session.scalars(select(Notification.title)))
+    assert f"申报书被退回修改：{returned.number}" in titles
