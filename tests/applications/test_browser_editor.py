@@ -183,7 +183,7 @@ def test_fill_autosave_reload_expire_submit(db, live_server, page, fast_autosave
 
 def test_leaving_the_page_saves_what_was_typed(db, live_server, page):  # noqa: F811
     """No autosave tick yet (20 s): leaving the page sends the form with sendBeacon on pagehide."""
-    call = make_call()
+    make_call()
     org = make_org()
     member = make_member(org)
     db.session.commit()
@@ -214,7 +214,7 @@ def test_leaving_the_page_saves_what_was_typed(db, live_server, page):  # noqa: 
 def test_switching_tabs_saves_and_later_autosaves_do_not_conflict(db, live_server, page, fast_autosave):  # noqa: F811
     from playwright.sync_api import expect
 
-    call = make_call()
+    make_call()
     org = make_org()
     member = make_member(org)
     db.session.commit()
