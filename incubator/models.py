@@ -7,3 +7,4 @@ from incubator.applications import models as applications_models  # noqa: F401
 from incubator.notifications import models as notifications_models  # noqa: F401
 from incubator.calls import models as calls_models  # noqa: F401
 from incubator.core import files, jobs, mail, workdays  # noqa: F401
+from incubator.screening import models as screening_models  # noqa: F401  (indexes on application)

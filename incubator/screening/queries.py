@@ -24,7 +24,7 @@ from dataclasses import field as dc_field
 from datetime import date, datetime
 
 from sqlalchemy import and_, exists, false, func, or_, select
-from sqlalchemy.orm import aliased, contains_eager, defer, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, defer, joinedload, raiseload, selectinload
 
 from incubator.applications.models import (
     SCREENABLE,
@@ -256,36 +256,78 @@ class RowFlags:
         return [(k, FLAG_LABELS[k]) for k in self.keys]
 
 
-def row_flags(app: Application, on: date | None = None) -> RowFlags:
-    """The flags of one application from loaded rows (no query when the list's options were used)."""
-    from incubator.calls.services import eligibility_for
+@dataclass(frozen=True)
+class _CallRules:
+    """A call's own conditions, read once per page rather than once per row."""
 
-    on = on or today_local()
-    org, call = app.org, app.call
+    org_types: frozenset[str]
+    min_years: int
+    district_id: int | None
+    requires_report: bool
+
+    @classmethod
+    def of(cls, call: Call) -> "_CallRules":
+        return cls(
+            org_types=frozenset(call.allowed_org_types or []),
+            min_years=call.min_years_since_founding or 0,
+            district_id=call.district_id if call.district_orgs_only else None,
+            requires_report=bool(call.require_annual_report_pass),
+        )
+
+
+def _flag_keys(org: Organization, rules: _CallRules, on: date, due: int) -> tuple[list[str], bool]:
+    """(flag keys, soft warning?) from the loaded records — the same facts ``flag_clauses`` reads."""
     keys = []
     if org.status != Verification.VERIFIED:
         keys.append("unverified")
     if any(c.active_on(on) for c in org.credit_records):
         keys.append("credit")
+    soft = False
     if org.org_type != OrgType.FILED_COMMUNITY_ORG:
-        latest = org.latest_annual_report(before_year=on.year)
-        due = _due_report_year(on)
-        missing = (
-            call.require_annual_report_pass
-            and org.founded_on.year < due
-            and not any(r.year == due for r in org.annual_reports)
-        )
-        if (latest is not None and latest.result == AnnualReportResult.FAIL) or missing:
+        earlier = [r for r in org.annual_reports if r.year < on.year]
+        latest = max(earlier, key=lambda r: r.year) if earlier else None
+        missing = org.founded_on.year < due and not any(r.year == due for r in org.annual_reports)
+        if (latest is not None and latest.result == AnnualReportResult.FAIL) or (missing and rules.requires_report):
             keys.append("annual")
-    types = [v for v in (call.allowed_org_types or [])]
+        soft = missing and not rules.requires_report
     if (
-        (types and org.org_type.value not in types)
-        or (call.min_years_since_founding and _whole_years(org.founded_on, on) < call.min_years_since_founding)
-        or (call.district_orgs_only and call.district_id and org.district_id != call.district_id)
+        (rules.org_types and org.org_type.value not in rules.org_types)
+        or (rules.min_years and _whole_years(org.founded_on, on) < rules.min_years)
+        or (rules.district_id is not None and org.district_id != rules.district_id)
     ):
         keys.append("call_rules")
-    result = eligibility_for(call, org, now=_noon_utc(on))
-    return RowFlags(keys=keys, reasons=list(result.reasons), warnings=list(result.warnings))
+    return keys, soft
+
+
+def flags_for(apps, on: date | None = None) -> dict[int, RowFlags]:
+    """Flags of many applications (a page, an export, a batch) from loaded rows, without queries.
+
+    The Chinese reasons come from ``calls.services.eligibility_for`` (the authority), asked only
+    for rows that have a flag or a warning: a clean row needs no sentence.
+    """
+    from incubator.calls.services import eligibility_for
+
+    on = on or today_local()
+    due = _due_report_year(on)
+    now = _noon_utc(on)
+    rules: dict[int, _CallRules] = {}
+    out: dict[int, RowFlags] = {}
+    for app in apps:
+        call_rules = rules.get(app.call_id)
+        if call_rules is None:
+            call_rules = rules[app.call_id] = _CallRules.of(app.call)
+        keys, soft = _flag_keys(app.org, call_rules, on, due)
+        if keys or soft:
+            result = eligibility_for(app.call, app.org, now=now)
+            out[app.id] = RowFlags(keys=keys, reasons=list(result.reasons), warnings=list(result.warnings))
+        else:
+            out[app.id] = RowFlags(keys=[], reasons=[], warnings=[])
+    return out
+
+
+def row_flags(app: Application, on: date | None = None) -> RowFlags:
+    """The flags of one application from loaded rows (no query when the list's options were used)."""
+    return flags_for([app], on)[app.id]
 
 
 def _whole_years(start: date, end: date) -> int:
@@ -340,6 +382,20 @@ def _where(user, filters: ListFilters, calls: list[Call]) -> list:
     return clauses
 
 
+def _needs_org(user, filters: ListFilters) -> bool:
+    """Whether the WHERE or ORDER BY reads the organisation (else counts skip the join)."""
+    from incubator.accounts.models import Role
+
+    district_scoped = user.role == Role.STAFF and user.district_id is not None
+    return bool(district_scoped or filters.district_id or filters.q or filters.flag or filters.sort == "org")
+
+
+def _filtered(stmt, user, filters: ListFilters, calls: list[Call]):
+    if _needs_org(user, filters):
+        stmt = stmt.join(Application.org)
+    return stmt.where(*_where(user, filters, calls))
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -349,7 +405,8 @@ def _like(text: str) -> str:
 # cannot quietly add a query per row).
 _LIST_DEFERRED = (
     "service_communities", "beneficiaries_description", "summary", "need_analysis", "overall_goal",
-    "sub_goals", "risks", "extra_values", "raw_inputs", "bank_account_name", "bank_name", "bank_account_number",
+    "sub_goals", "risks", "extra_values", "raw_inputs", "return_reasons", "bank_account_name", "bank_name",
+    "bank_account_number",
 )
 
 
@@ -359,8 +416,10 @@ def list_options() -> tuple:
         contains_eager(Application.org).options(
             joinedload(Organization.district),
             selectinload(Organization.credit_records),
-            selectinload(Organization.annual_reports),
-            selectinload(Organization.field_rows),
+            selectinload(Organization.annual_reports).load_only(
+                AnnualReport.org_id, AnnualReport.year, AnnualReport.result, raiseload=True
+            ),
+            raiseload(Organization.field_rows),  # selectin by default; a row does not show them
         ),
         selectinload(Application.call).joinedload(Call.district),
         selectinload(Application.versions).load_only(
@@ -371,6 +430,7 @@ def list_options() -> tuple:
 
 
 def list_query(user, filters: ListFilters, calls: list[Call]):
+    """Every row of the filtered list (the export), with what a row shows."""
     return (
         select(Application)
         .join(Application.org)
@@ -380,16 +440,26 @@ def list_query(user, filters: ListFilters, calls: list[Call]):
     )
 
 
+def page_query(user, filters: ListFilters, calls: list[Call], *, limit: int, offset: int):
+    """One page of rows. The filtering and sorting pick the page's ids in a narrow subquery (the
+    database sorts ids, not whole rows); the outer query loads only those rows, in one statement."""
+    order = SORTS[filters.sort][1]()
+    ids = _filtered(select(Application.id), user, filters, calls).order_by(*order).limit(limit).offset(offset)
+    return (
+        select(Application)
+        .join(Application.org)
+        .where(Application.id.in_(ids.scalar_subquery()))
+        .options(*list_options())
+        .order_by(*order)
+    )
+
+
 def status_counts(user, filters: ListFilters, calls: list[Call]) -> dict[str, int]:
     """Rows per status under the other filters (one GROUP BY), plus "pending" and "all"."""
     from dataclasses import replace
 
-    stmt = (
-        select(Application.status, func.count(Application.id))
-        .join(Application.org)
-        .where(*_where(user, replace(filters, status="all"), calls))
-        .group_by(Application.status)
-    )
+    stmt = _filtered(select(Application.status, func.count()), user, replace(filters, status="all"), calls)
+    stmt = stmt.group_by(Application.status)
     counts = {status.value: int(n) for status, n in db.session.execute(stmt)}
     counts["pending"] = sum(counts.get(s.value, 0) for s in SCREENABLE)
     counts["all"] = sum(v for k, v in counts.items() if k != "pending")
@@ -459,7 +529,7 @@ def list_page(user, filters: ListFilters, page: int = 1, *, calls: list[Call] | 
     page = min(max(page, 1), pages)
     items = list(
         db.session.scalars(
-            list_query(user, filters, calls).limit(filters.per_page).offset((page - 1) * filters.per_page)
+            page_query(user, filters, calls, limit=filters.per_page, offset=(page - 1) * filters.per_page)
         ).unique()
     )
     return Page(items=items, page=page, per_page=filters.per_page, total=total, counts=counts)
@@ -469,11 +539,7 @@ def count_waiting(user) -> int:
     """Applications waiting for a screening decision that ``user`` may see (nav badge)."""
     if not may_screen(user):
         return 0
-    stmt = (
-        select(func.count(Application.id))
-        .join(Application.org)
-        .where(scope_clause(user), Application.status.in_(SCREENABLE))
-    )
+    stmt = _filtered(select(func.count()).select_from(Application), user, ListFilters(), [])
     return int(db.session.scalar(stmt) or 0)
 
 
@@ -508,9 +574,10 @@ EXPORT_HEADERS = [
 def export_rows(user, filters: ListFilters, *, calls: list[Call] | None = None):
     """Every row of the filtered list (no pagination), as plain typed cells for ``xlsx_response``."""
     calls = visible_calls() if calls is None else calls
-    apps = db.session.scalars(list_query(user, filters, calls)).unique()
+    apps = list(db.session.scalars(list_query(user, filters, calls)).unique())
+    all_flags = flags_for(apps, filters.on)
     for app in apps:
-        flags = row_flags(app, filters.on)
+        flags = all_flags[app.id]
         yield [
             app.number,
             app.title,

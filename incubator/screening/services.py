@@ -22,7 +22,7 @@ from incubator.core import audit
 from incubator.core.states import transition
 from incubator.db import today_local
 from incubator.extensions import db
-from incubator.screening.queries import may_screen, row_flags, visible_ids
+from incubator.screening.queries import flags_for, may_screen, visible_ids
 
 DEFAULT_REVISION_WORKDAYS = 5  # [design] 5 working days to revise, as the 公示 and correction periods
 MAX_REVISION_DAYS = 366  # a deadline more than a year ahead is a typing mistake
@@ -186,7 +186,7 @@ def batch_pass(ids: list[int], *, by) -> BatchResult:
         raise DecisionRefused(f"一次最多批量通过{MAX_BATCH}份申报书")
     found = visible_ids(by, ids)
     result = BatchResult(unknown=len([i for i in ids if i not in found]))
-    on = today_local()
+    all_flags = flags_for(found.values(), today_local())
     for app_id in ids:
         app = found.get(app_id)
         if app is None:
@@ -194,7 +194,7 @@ def batch_pass(ids: list[int], *, by) -> BatchResult:
         if app.status not in SCREENABLE:
             result.refused.append((app, f"当前状态为“{app.status.label}”，不在待审查状态"))
             continue
-        flags = row_flags(app, on)
+        flags = all_flags[app.id]
         if not flags.ok:
             detail = "；".join(flags.reasons) or "、".join(label for _k, label in flags.labels)
             result.refused.append((app, f"有资格问题（{detail}），请逐份审查"))

@@ -82,11 +82,12 @@ def index():
     filters = queries.ListFilters.from_args(request.args)
     calls = queries.visible_calls()
     page = queries.list_page(current_user, filters, _page_arg(), calls=calls)
-    on = filters.on
+    flags = queries.flags_for(page.items, filters.on)
     return render_template(
         "screening/index.html",
         page=page,
-        rows=[(app, queries.row_flags(app, on)) for app in page.items],
+        rows=[(app, flags[app.id]) for app in page.items],
+        detail_prefix=url_for("screening.index"),  # + id = the detail page (one url_for, not one per row)
         filters=filters,
         calls=calls,
         districts=_districts(),

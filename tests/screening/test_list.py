@@ -207,6 +207,7 @@ def _rows(response) -> list[str]:
 def test_amounts_are_right_aligned_money(client, queue):
     login_as(client, queue.staff_city)
     page = client.get(LIST).get_data(as_text=True)
+    assert f'href="/staff/applications/{queue.app_a.id}"' in page  # rows link to the screening page
     assert '<td class="text-end font-monospace">¥36,000.00</td>' in page
     assert '<td class="text-end font-monospace">¥60,000.00</td>' in page
 
