@@ -66,7 +66,7 @@ run_suite() {
   worker_pid="${SERVICE_PIDS[-1]}"
   say "[$label] pytest (worker: ${WORKER[*]})"
   start_service "pytest-$label" - env TEST_DATABASE_URL="$url" TEST_UPLOAD_DIR="$uploads" \
-    "$PY" -m pytest -ra "$@" ${PYTEST_ARGS:-}
+    "$PY" -m pytest -ra --continue-on-collection-errors "$@" ${PYTEST_ARGS:-}
   pytest_pid="${SERVICE_PIDS[-1]}"
   wait "$pytest_pid" || rc=$?
   forget_service "$pytest_pid"
@@ -93,6 +93,7 @@ PGDATA_DIR="$WORK/pg/data"
 PG_SOCK="$WORK/pg/run"
 mkdir -p "$PGDATA_DIR" "$PG_SOCK"
 AS_PG=()
+cd "$WORK" # the postgres user cannot enter the repository when it lives in root's home
 if [ "$(id -u)" -eq 0 ]; then
   chown -R postgres: "$WORK/pg"
   AS_PG=(runuser -u postgres --)
@@ -105,6 +106,7 @@ say "starting a throwaway PostgreSQL cluster on 127.0.0.1:$PG_PORT"
   -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_SOCK -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
   start >/dev/null || { cat "$WORK/pg/server.log" >&2; die "PostgreSQL did not start"; }
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres incubator_test
+cd "$ROOT"
 
 rc_pg=0
 run_suite postgres "postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/incubator_test" || rc_pg=$?

@@ -16,6 +16,11 @@
   console errors are checked with ``assert_no_console_errors(page)``.
 - On failure a full-page screenshot goes to ``screenshots/<test>.png`` (BROWSER_SCREENSHOT_DIR).
 - Never ``playwright install``: Chromium comes from Debian (/usr/bin/chromium, CHROMIUM_PATH).
+
+Browser tests outside tests/browser/ import the fixtures into their module
+(``from tests.browser.conftest import browser, live_server, page, login``). pytest then holds one
+fixture definition per module; they all share ONE Playwright, browser and live server (two
+Playwright instances cannot run in one thread), stopped when the last definition is torn down.
 """
 from __future__ import annotations
 
@@ -63,11 +68,35 @@ class LiveServer:
     server_errors: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="session")
-def live_server(app, _tmpdir):
+class _Shared:
+    """A resource shared by every fixture definition that asks for it, stopped with the last one."""
+
+    def __init__(self) -> None:
+        self.value = None
+        self.users = 0
+        self.stop = None
+
+    def acquire(self, start):
+        if self.users == 0:
+            self.value, self.stop = start()
+        self.users += 1
+        return self.value
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0:
+            stop, self.stop, self.value = self.stop, None, None
+            stop()
+
+
+_live = _Shared()
+_chromium = _Shared()
+
+
+def _start_live_server(app, tmpdir: Path):
     live_app = create_app(
         make_test_config(
-            _tmpdir / "live",
+            tmpdir / "live",
             SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
             UPLOAD_DIR=app.config["UPLOAD_DIR"],
             TESTING=False,
@@ -87,24 +116,46 @@ def live_server(app, _tmpdir):
     live_app.config["BASE_URL"] = live.url
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield live
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    with live_app.app_context():
-        _db.engine.dispose()
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with live_app.app_context():
+            _db.engine.dispose()
+
+    return live, stop
+
+
+@pytest.fixture(scope="session")
+def live_server(app, _tmpdir):
+    yield _live.acquire(lambda: _start_live_server(app, _tmpdir))
+    _live.release()
+
+
+def _start_browser():
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    except BaseException:
+        pw.stop()
+        raise
+
+    def stop() -> None:
+        chromium.close()
+        pw.stop()
+
+    return chromium, stop
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (make test installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    yield _chromium.acquire(_start_browser)
+    _chromium.release()
 
 
 class ConsoleLog:
@@ -143,17 +194,6 @@ def assert_no_console_errors(page) -> None:
     assert not problems, "console errors:\n" + "\n".join(problems)
 
 
-_REPORTS = pytest.StashKey[dict]()
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    """Keep each phase's report on the test item, so the page fixture knows whether the test failed."""
-    report = yield
-    item.stash.setdefault(_REPORTS, {})[report.when] = report
-    return report
-
-
 def screenshot(page, name: str) -> Path:
     """A full-page PNG under screenshots/ (look at it with an image viewer)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -178,10 +218,10 @@ def page(request, browser, live_server):
     tab.on("console", log.on_console)
     tab.on("pageerror", log.on_page_error)
     errors_before = len(live_server.server_errors)
+    failures_before = request.session.testsfailed
     try:
         yield tab
-        reports = request.node.stash.get(_REPORTS, {})
-        if "call" in reports and reports["call"].failed:
+        if request.session.testsfailed > failures_before:  # this test's call phase failed
             path = screenshot(tab, request.node.nodeid)
             print(f"\nscreenshot of the failure: {path}")
         new_server_errors = live_server.server_errors[errors_before:]
