@@ -165,6 +165,13 @@ def load_demo_data(today: date | None = None) -> list[DemoAccount]:
 
     accounts = _attach_applicants(hash_password, orgs)
     db.session.flush()
+
+    from incubator.applications.demo import seed_applications
+    from incubator.calls.demo import seed_calls
+
+    calls = seed_calls(today, staff)
+    seed_applications(calls, orgs, today)
+    db.session.flush()
     return accounts
 
 
