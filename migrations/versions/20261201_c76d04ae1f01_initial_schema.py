@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9b2959008731
+Revision ID: c76d04ae1f01
 Revises: 
-Create Date: 2026-12-01 12:47:10.244714+08:00
+Create Date: 2026-12-01 13:28:21.152888+08:00
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import incubator.applications.models
 import incubator.db
 
 # revision identifiers, used by Alembic.
-revision = '9b2959008731'
+revision = 'c76d04ae1f01'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -439,7 +439,11 @@ def upgrade():
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_application_call_id'), ['call_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_field'), ['field'], unique=False)
+        batch_op.create_index('ix_application_grant_requested', ['grant_requested'], unique=False)
+        batch_op.create_index('ix_application_last_submitted_at', ['last_submitted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_org_id'), ['org_id'], unique=False)
+        batch_op.create_index('ix_application_screening_org', ['org_id', 'status', 'last_submitted_at', 'submitted_at'], unique=False)
+        batch_op.create_index('ix_application_screening_status', ['status', 'last_submitted_at', 'submitted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_submitted_at'), ['submitted_at'], unique=False)
 
@@ -664,7 +668,11 @@ def downgrade():
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_application_submitted_at'))
         batch_op.drop_index(batch_op.f('ix_application_status'))
+        batch_op.drop_index('ix_application_screening_status')
+        batch_op.drop_index('ix_application_screening_org')
         batch_op.drop_index(batch_op.f('ix_application_org_id'))
+        batch_op.drop_index('ix_application_last_submitted_at')
+        batch_op.drop_index('ix_application_grant_requested')
         batch_op.drop_index(batch_op.f('ix_application_field'))
         batch_op.drop_index(batch_op.f('ix_application_call_id'))
 
