@@ -80,7 +80,7 @@ start_redis() {
     die "something already answers on 127.0.0.1:$port (another 'make run'?); set REDIS_PORT to another port"
   fi
   mkdir -p "$dir"
-  start_service redis "$log" redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+  start_service redis "$log" redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --loglevel warning \
     --dir "$dir" --protected-mode yes
   REDIS_PID="${SERVICE_PIDS[-1]}"
   for i in $(seq 1 100); do
@@ -94,10 +94,38 @@ start_redis() {
   die "redis-server did not answer on 127.0.0.1:$port"
 }
 
+# app_facts: one Python start-up instead of several `flask … --help` probes. Sets APP_COMMANDS
+# (the app's CLI commands, space-separated) and APP_USERS (users in the database, or "?").
+app_facts() {
+  local facts
+  facts="$("$PY" - <<'PY'
+from sqlalchemy import func, inspect, select
+
+from incubator import create_app
+from incubator.extensions import db
+
+app = create_app()
+users = "?"
+with app.app_context():
+    try:
+        if "user_account" in inspect(db.engine).get_table_names():
+            from incubator.accounts.models import User
+
+            users = db.session.scalar(select(func.count()).select_from(User))
+    except Exception:  # noqa: BLE001 - a fact we could not learn
+        pass
+print(users, " ".join(sorted(app.cli.commands)))
+PY
+)" || die "the app does not start (see the traceback above)"
+  APP_USERS="${facts%% *}"
+  APP_COMMANDS=" ${facts#* } "
+}
+
 # The RQ worker command: the app's own `flask worker` (it builds its own app and listens to
 # RQ_QUEUE) when it exists, otherwise plain `rq worker` on the same Redis and queue.
 worker_command() {
-  if "$VENV/bin/flask" --app incubator worker --help >/dev/null 2>&1; then
+  [ -n "${APP_COMMANDS:-}" ] || app_facts
+  if [[ "$APP_COMMANDS" == *" worker "* ]]; then
     echo "$VENV/bin/flask --app incubator worker"
   else
     echo "$VENV/bin/rq worker --url ${REDIS_URL:?} ${RQ_QUEUE:-incubator}"

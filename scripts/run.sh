@@ -34,32 +34,21 @@ cleanup() {
 }
 on_exit cleanup
 
-say "migrating the database"
-"${FLASK[@]}" db upgrade
-
-if "${FLASK[@]}" demo-data --help >/dev/null 2>&1; then
-  users="$("$PY" - <<'PY'
-from sqlalchemy import func, select
-
-from incubator import create_app
-from incubator.accounts.models import User
-from incubator.extensions import db
-
-with create_app().app_context():
-    print(db.session.scalar(select(func.count()).select_from(User)))
-PY
-)"
-  if [ "$users" = "0" ]; then
-    say "first run: loading demo data"
-    "${FLASK[@]}" demo-data
-  fi
-else
-  warn "no 'flask demo-data' command yet: starting with an empty database"
-fi
-
+# Redis first: the demo data queues jobs (mail, PDFs) that should go straight to the queue.
 mkdir -p "$ROOT/var"
 say "starting redis-server on 127.0.0.1:$REDIS_PORT"
 start_redis "$REDIS_PORT" "$ROOT/var/redis" -
+
+say "migrating the database"
+"${FLASK[@]}" db upgrade
+
+app_facts
+if [[ "$APP_COMMANDS" != *" demo-data "* ]]; then
+  warn "no 'flask demo-data' command yet: starting with an empty database"
+elif [ "$APP_USERS" = "0" ]; then
+  say "first run: loading demo data"
+  "${FLASK[@]}" demo-data
+fi
 
 read -r -a WORKER <<<"$(worker_command)"
 say "starting the worker: ${WORKER[*]}"

@@ -47,6 +47,7 @@ on_exit cleanup
 export INCUBATOR_ENV=test
 unset DATABASE_URL REDIS_URL UPLOAD_DIR # the suite must not reach a developer's real services
 
+INSTANCE_DIR="$WORK/facts" DATABASE_URL="sqlite:///$WORK/facts.db" app_facts # which worker command exists
 REDIS_PORT="$(free_port)"
 say "starting a throwaway redis-server on 127.0.0.1:$REDIS_PORT"
 start_redis "$REDIS_PORT" "$WORK/redis" "$LOGS/redis.log"
