@@ -9,3 +9,4 @@ from incubator.calls import models as calls_models  # noqa: F401
 from incubator.core import files, jobs, mail, workdays  # noqa: F401
 from incubator.screening import models as screening_models  # noqa: F401  (indexes on application)
 from incubator.pools import models as pools_models  # noqa: F401
+from incubator.review import models as review_models  # noqa: F401
