@@ -508,12 +508,48 @@ def status_history(app: Application):
 # --------------------------------------------------------------------------- version differences
 
 
+def _diff_money(value) -> str:
+    """'4000.00' → '¥4,000.00' (as every amount is shown); anything unreadable as it was stored."""
+    from incubator.web import format_money
+
+    if value in (None, ""):
+        return ""
+    try:
+        return format_money(Decimal(str(value)))
+    except (ArithmeticError, ValueError):
+        return str(value)
+
+
+def _diff_number(value) -> str:
+    """'12.00' → '12', '2.50' → '2.5'."""
+    if value in (None, ""):
+        return ""
+    try:
+        text = f"{Decimal(str(value)):f}"
+    except (ArithmeticError, ValueError):
+        return str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _diff_date(value) -> str:
+    """'2027-01-01' → '2027年1月1日'."""
+    if not value:
+        return ""
+    try:
+        d = date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
 def _flatten(snap: dict, field_labels: dict[str, str]) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     basic = snap.get("basic", {}) or {}
     for key, value in basic.items():
         if key == "field" and value:
             value = ServiceField(value).label if value in ServiceField._value2member_map_ else value
+        elif key in ("period_start", "period_end"):
+            value = _diff_date(value)
         out[(SECTION_LABELS["basic"], FIELD_LABELS.get(key, key))] = "" if value is None else str(value)
     for key, value in (snap.get("need", {}) or {}).items():
         out[(SECTION_LABELS["need"], FIELD_LABELS.get(key, key))] = value or ""
@@ -522,7 +558,7 @@ def _flatten(snap: dict, field_labels: dict[str, str]) -> dict[tuple[str, str], 
     out[(SECTION_LABELS["goals"], "具体目标")] = "；".join(goals.get("sub_goals") or [])
     for i, r in enumerate(snap.get("plan", []) or []):
         out[(SECTION_LABELS["plan"], f"第{i + 1}行")] = (
-            f"{r.get('start') or ''}～{r.get('end') or ''} {r.get('content') or ''}（产出：{r.get('output') or ''}）"
+            f"{_diff_date(r.get('start'))}～{_diff_date(r.get('end'))} {r.get('content') or ''}（产出：{r.get('output') or ''}）"
         )
     for i, m in enumerate(snap.get("team", []) or []):
         insured = {True: "是", False: "否"}.get(m.get("insured"), "")
@@ -535,12 +571,12 @@ def _flatten(snap: dict, field_labels: dict[str, str]) -> dict[tuple[str, str], 
         src = b.get("source")
         src = FundingSource(src).label if src in FundingSource._value2member_map_ else (src or "")
         out[(SECTION_LABELS["budget"], f"第{i + 1}行")] = (
-            f"{cat} {b.get('item') or ''} {b.get('unit_price') or ''}×{b.get('quantity') or ''}{b.get('unit') or ''}"
-            f"＝{b.get('amount') or ''}（{src}）{b.get('note') or ''}"
+            f"{cat} {b.get('item') or ''} {_diff_money(b.get('unit_price'))}×{_diff_number(b.get('quantity'))}{b.get('unit') or ''}"
+            f"＝{_diff_money(b.get('amount'))}（{src}）{b.get('note') or ''}"
         )
     totals = snap.get("totals", {}) or {}
     for key, label in (("grant_requested", "申请资助"), ("matching_amount", "配套资金"), ("total_budget", "总预算")):
-        out[(SECTION_LABELS["budget"], label)] = totals.get(key) or ""
+        out[(SECTION_LABELS["budget"], label)] = _diff_money(totals.get(key))
     for fid, value in (snap.get("extra", {}) or {}).items():
         out[(SECTION_LABELS["extra"], field_labels.get(str(fid), f"字段{fid}"))] = value or ""
     for a in snap.get("attachments", []) or []:
