@@ -14,6 +14,9 @@ def init_app(app: Flask) -> None:
     from incubator.accounts import cli as accounts_cli
 
     accounts_cli.init_app(app)
+    from incubator.review import cli as review_cli
+
+    review_cli.init_app(app)
 
 
 @click.command("demo-data")

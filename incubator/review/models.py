@@ -303,7 +303,7 @@ class Draw(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("review_round.id", ondelete="RESTRICT"), index=True)
     purpose: Mapped[DrawPurpose] = mapped_column(enum_type(DrawPurpose), default=DrawPurpose.INITIAL)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("review_draw.id", ondelete="RESTRICT"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("review_draw.id", ondelete="SET NULL"), index=True)
     # the declined assignment a replacement draw serves (no foreign key: the two tables refer to each other)
     replaces_assignment_id: Mapped[int | None] = mapped_column(Integer, index=True)
     label: Mapped[str | None] = mapped_column(String(60))
@@ -377,7 +377,7 @@ class Assignment(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="RESTRICT"), index=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="RESTRICT"), index=True)
     draw_id: Mapped[int | None] = mapped_column(ForeignKey("review_draw.id", ondelete="RESTRICT"), index=True)
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("review_assignment.id", ondelete="RESTRICT"))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("review_assignment.id", ondelete="SET NULL"))
     status: Mapped[AssignmentStatus] = mapped_column(
         enum_type(AssignmentStatus), default=AssignmentStatus.ASSIGNED, index=True
     )
