@@ -98,3 +98,6 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (applications_bp, notifications_bp):
         app.register_blueprint(bp)
     app.register_blueprint(screening_bp)
+    from incubator.pools.views import bp as pools_bp
+
+    app.register_blueprint(pools_bp)

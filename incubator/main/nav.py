@@ -48,6 +48,8 @@ NAV: list[NavItem] = [
     NavItem("我的申报", "applications.mine", frozenset({Role.APPLICANT}), section="项目申报"),
     NavItem("申报通知管理", "calls.index", STAFF_LIKE, section="申报与评审"),
     NavItem("资格审查", "screening.index", STAFF_LIKE, count=_screening_waiting, section="申报与评审"),
+    NavItem("专家库", "pools.index", STAFF_LIKE, section="申报与评审"),
+    NavItem("我的专家信息", "pools.me", frozenset({Role.EXPERT}), section="评审专家"),
     NavItem("后台任务", "system.jobs", ALL_ROLES, section="系统"),
     NavItem("用户与角色", "admin.users", frozenset({Role.ADMIN}), section="系统"),
     NavItem("审计日志", "admin.audit_log", frozenset({Role.ADMIN}), section="系统"),
