@@ -172,6 +172,10 @@ def load_demo_data(today: date | None = None) -> list[DemoAccount]:
     calls = seed_calls(today, staff)
     seed_applications(calls, orgs, today)
     db.session.flush()
+    from incubator.pools.demo import seed_experts
+
+    seed_experts(today)
+    db.session.flush()
     return accounts
 
 
