@@ -195,7 +195,7 @@ def _submit(app: Application, member, when: datetime, target=S.SUBMITTED) -> App
     db.session.flush()
     start_pdf(version, by=member)
     verb = "重新提交" if version.number > 1 else "提交"
-    _tell(app, f"申报书已{verb}：{app.number}", f"“{app.title}”已{verb}，等待资格审查。", when)
+    _tell(app, f"申报书已{verb}：{app.number}", f"{app.quoted_title}已{verb}，等待资格审查。", when)
     return version
 
 
@@ -257,7 +257,7 @@ def seed_applications(calls: list[Call], orgs: list[Organization], today: date) 
         elif status == S.PASSED:
             transition(app, S.PASSED, by=staff, note="资格审查通过")
             _stamp(app, decided)
-            _tell(app, f"资格审查通过：{app.number}", f"“{app.title}”已通过资格审查，等待专家评审。", decided)
+            _tell(app, f"资格审查通过：{app.number}", f"{app.quoted_title}已通过资格审查，等待专家评审。", decided)
         elif status == S.REJECTED:
             transition(app, S.REJECTED, by=staff, note="不符合申报条件：项目内容与本批次资助方向不符")
             _stamp(app, decided)

@@ -293,6 +293,12 @@ class Application(TimestampMixin, Base):
         return self.title or "（未命名申报书）"
 
     @property
+    def quoted_title(self) -> str:
+        """The title in “quotes” for running text, unless it has quotes of its own (“银龄互助”社区…项目)."""
+        title = self.display_title
+        return title if "“" in title or "”" in title else f"“{title}”"
+
+    @property
     def latest_version(self) -> "ApplicationVersion | None":
         return self.versions[-1] if self.versions else None
 

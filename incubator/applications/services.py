@@ -346,7 +346,7 @@ def _tell_submitted(app: Application, version: ApplicationVersion, by) -> None:
     title = f"申报书已{verb}：{app.number}"
     when = to_local(version.submitted_at)
     body = (
-        f"“{app.title}”已于{when.year}年{when.month}月{when.day}日 {when:%H:%M}{verb}，"
+        f"{app.quoted_title}已于{when.year}年{when.month}月{when.day}日 {when:%H:%M}{verb}，"
         f"申报编号 {app.number}，申请资助 ¥{app.grant_requested:,.2f}，项目总预算 ¥{app.total_budget:,.2f}。"
         f"下一步：{next_step(app)}"
     )

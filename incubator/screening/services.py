@@ -221,7 +221,7 @@ def _path(endpoint: str, **values) -> str:
 
 def message_for(app: Application, decision: ApplicationStatus, note: str | None = None) -> tuple[str, str]:
     """(title, body) of the notification and e-mail: what was decided and what to do next."""
-    name = f"“{app.title}”（申报编号 {app.number}）"
+    name = f"{app.quoted_title}（申报编号 {app.number}）"
     if decision == ApplicationStatus.PASSED:
         title = f"资格审查通过：{app.number}"
         body = f"{name}已通过资格审查。"
