@@ -101,3 +101,6 @@ def _register_blueprints(app: Flask) -> None:
     from incubator.pools.views import bp as pools_bp
 
     app.register_blueprint(pools_bp)
+    from incubator.review.views import bp as review_bp
+
+    app.register_blueprint(review_bp)

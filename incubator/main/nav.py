@@ -38,6 +38,12 @@ def _screening_waiting(user) -> int:
     return count_waiting(user)
 
 
+def _review_waiting(user) -> int:
+    from incubator.review.services import count_waiting_for_expert
+
+    return count_waiting_for_expert(user)
+
+
 NAV: list[NavItem] = [
     NavItem("工作台", "main.dashboard", ALL_ROLES, section="常用"),
     NavItem("本组织信息", "orgs.mine", frozenset({Role.APPLICANT}), section="社会组织"),
@@ -49,6 +55,8 @@ NAV: list[NavItem] = [
     NavItem("申报通知管理", "calls.index", STAFF_LIKE, section="申报与评审"),
     NavItem("资格审查", "screening.index", STAFF_LIKE, count=_screening_waiting, section="申报与评审"),
     NavItem("专家库", "pools.index", STAFF_LIKE, section="申报与评审"),
+    NavItem("评审轮次", "review.index", STAFF_LIKE, section="申报与评审"),
+    NavItem("我的评审任务", "review.queue", frozenset({Role.EXPERT}), count=_review_waiting, section="评审专家"),
     NavItem("我的专家信息", "pools.me", frozenset({Role.EXPERT}), section="评审专家"),
     NavItem("后台任务", "system.jobs", ALL_ROLES, section="系统"),
     NavItem("用户与角色", "admin.users", frozenset({Role.ADMIN}), section="系统"),

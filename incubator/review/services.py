@@ -838,6 +838,16 @@ def attachment_list(application: Application, *, blind: bool) -> list[ReviewAtta
     return out
 
 
+def review_intro(application: Application, *, blind: bool) -> dict[str, Any]:
+    """What an expert sees before confirming no conflict: number, title, field; the organisation unless blind."""
+    return {
+        "number": application.number,
+        "title": application.display_title,
+        "field_label": application.field.label if application.field is not None else "—",
+        "org_name": None if blind else application.org.name,
+    }
+
+
 def review_view(application: Application, *, blind: bool) -> dict[str, Any]:
     """The application as an expert reads it: the submitted version, never the bank account or contacts.
 

@@ -75,3 +75,73 @@ def drawn_round(call, apps, experts_or_count=5, *, by=None, k=3, open_scoring=Tr
         services.open_scoring(r, by=by)
     assert r.status in (RoundStatus.DRAWN, RoundStatus.SCORING)
     return r, experts
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def add_attachment(app, name="阳光社工中心-登记证书.pdf"):
+    """An uploaded PDF on the application, in its submitted version's snapshot too."""
+    from incubator.applications.models import ApplicationAttachment
+    from incubator.core.files import save_generated
+    from tests.applications.helpers import add_attachment_type
+
+    t = add_attachment_type(app.call, name="登记证书副本", required=False)
+    sf = save_generated(PDF_BYTES, filename=name, content_type="application/pdf")
+    att = ApplicationAttachment(slot=f"type:{t.id}", file_id=sf.id)
+    att.file = sf
+    app.attachments.append(att)
+    db.session.flush()
+    app.versions[-1].data = app.snapshot()
+    db.session.flush()
+    return sf
+
+
+def review_world(w, *, status=RoundStatus.SCORING, score: bool = False, blind: bool = True):
+    """For the access policy: org A's passed application (with an attachment) in a district-A round;
+    pool experts for the three expert users; a confirmed assignment for expert_assigned, a conflict for
+    expert_conflict (and a sneaked-in assignment the conflict must still block)."""
+    from incubator.review.models import (
+        Assignment,
+        AssignmentStatus,
+        Conflict,
+        ConflictSource,
+        Draw,
+        DrawPurpose,
+        DrawStatus,
+        Score,
+        ScoreItem,
+    )
+    from tests.applications.helpers import make_call
+
+    w.call = make_call(district=w.district_a)
+    w.app_a = make_passed(w.org_a, w.call, by=w.applicant_a)
+    w.file_a = add_attachment(w.app_a)
+    w.exp_assigned = make_expert(w.expert_assigned, name="评审专家甲")
+    w.exp_unassigned = make_expert(w.expert_unassigned, name="评审专家乙")
+    w.exp_conflict = make_expert(w.expert_conflict, name="评审专家丙")
+    w.round = make_round(w.call, by=w.staff_a, blind=blind)
+    services.add_entries(w.round, [w.app_a], by=w.staff_a)
+    w.entry = w.round.entries[0]
+    w.round.status = status
+    if status != RoundStatus.SETUP:
+        w.draw = Draw(round=w.round, purpose=DrawPurpose.INITIAL, status=DrawStatus.REVEALED, seed="ab" * 32,
+                      commitment="cd" * 32, inputs='{"version":1}', inputs_digest="ef" * 32,
+                      result="[]", result_digest="01" * 32, solver_signature="test", revealed_at=utcnow())
+        db.session.add(w.draw)
+        w.assignment = Assignment(round=w.round, application_id=w.app_a.id, expert_id=w.exp_assigned.id,
+                                  status=AssignmentStatus.CONFIRMED, confirmed_at=utcnow())
+        w.sneaked = Assignment(round=w.round, application_id=w.app_a.id, expert_id=w.exp_conflict.id,
+                               status=AssignmentStatus.CONFIRMED, confirmed_at=utcnow())
+        db.session.add_all([w.assignment, w.sneaked])
+    db.session.add(Conflict(round_id=w.round.id, application_id=w.app_a.id, expert_id=w.exp_conflict.id,
+                            source=ConflictSource.AUTO, reasons=["现任职于申报单位"]))
+    db.session.flush()
+    if score:
+        w.score = Score(assignment=w.assignment, round_id=w.round.id, application_id=w.app_a.id,
+                        expert_id=w.exp_assigned.id, status=services.ScoreStatus.SUBMITTED,
+                        submitted_at=utcnow(), total=80)
+        w.score.items = [ScoreItem(criterion_id=c.id, points=int(c.max_points * 0.8)) for c in w.round.criteria]
+        db.session.add(w.score)
+        db.session.flush()
+    return w
