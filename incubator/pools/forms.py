@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from flask_wtf.file import FileField
@@ -11,7 +12,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from incubator.accounts.normalize import is_mobile, normalize_email, normalize_mobile, single_line, strip_invisible
 from incubator.core.forms import StrictIntegerField
 from incubator.orgs import uscc as uscc_mod
-from incubator.orgs.forms import ChineseDateField, ChoiceField, MultiCheckboxField, NoControlCharsForm, RegionField, opts
+from incubator.orgs.forms import ChineseDateField, ChoiceField, MultiCheckboxField, NoControlCharsForm, opts
 from incubator.orgs.models import ServiceField
 from incubator.pools.models import RelationKind
 
@@ -45,6 +46,26 @@ def _text(value):
     return strip_invisible(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+class SelectField(ChoiceField):
+    """A choice with a Chinese message; named so that ``ui.field`` renders it as a styled <select>.
+
+    With ``coerce=int`` (ids): blank is 0, and anything but a plausible id is refused.
+    """
+
+    def process_formdata(self, valuelist):
+        if self.coerce is int and valuelist:
+            raw = unicodedata.normalize("NFKC", valuelist[0] or "").strip()
+            if raw == "":
+                self.data = 0
+                return
+            if not re.fullmatch(r"[0-9]{1,10}", raw) or int(raw) > 2**31 - 1:
+                self.data = None
+                raise ValueError("请从列表中选择")
+            self.data = int(raw)
+            return
+        super().process_formdata(valuelist)
+
+
 def _date_range(form, field):
     if field.data and not EARLIEST <= field.data <= LATEST:
         raise ValidationError("日期应在1949年至2100年之间")
@@ -65,7 +86,7 @@ class ExpertForm(NoControlCharsForm):
     employer_uscc = StringField("单位统一社会信用代码", filters=[_code], validators=[Optional(), Length(max=40, message="统一社会信用代码应为18位")],
                                 description="选填；本平台已登记的组织会自动关联，用于回避")
     fields = MultiCheckboxField("专业领域", choices=opts(ServiceField.choices()), validators=[DataRequired("请至少选择一个专业领域")])
-    district = RegionField("所在区")
+    district = SelectField("所在区", coerce=int, default=0)
     max_reviews_per_round = StrictIntegerField("每轮最多评审数", [InputRequired("请填写每轮最多评审数")], default=10,
                                                min_value=1, max_value=100)
     bio = TextAreaField("专业简介", filters=[_text], validators=[Optional(), Length(max=2000, message="简介最多2000个字")],
@@ -76,7 +97,6 @@ class ExpertForm(NoControlCharsForm):
     def set_district_choices(self, districts, *, only: int | None = None) -> None:
         pairs = [(d.id, d.name) for d in districts if only is None or d.id == only]
         self.district.choices = opts(([] if only else [(0, "（不限）")]) + pairs)
-        self._district_ids = {d for d, _ in pairs}
 
     def validate_mobile(self, field):
         if field.data and not is_mobile(field.data):
@@ -89,13 +109,9 @@ class ExpertForm(NoControlCharsForm):
             except ValueError as exc:
                 raise ValidationError(str(exc)) from None
 
-    def validate_district(self, field):
-        if field.data and field.data not in getattr(self, "_district_ids", set()):
-            raise ValidationError("请从列表中选择所在区")
-
 
 class StatusForm(NoControlCharsForm):
-    action = ChoiceField("操作", choices=opts([("suspend", "暂停"), ("remove", "出库"), ("reinstate", "恢复在库")]))
+    action = SelectField("操作", choices=opts([("suspend", "暂停"), ("remove", "出库"), ("reinstate", "恢复在库")]))
     reason = TextAreaField("原因", filters=[_text], validators=[DataRequired("请填写原因"), Length(max=500, message="原因最多500个字")],
                            render_kw={"rows": 2})
 
@@ -105,7 +121,7 @@ class RelationForm(NoControlCharsForm):
     org_name = StringField("组织名称", filters=[_line], validators=[Optional(), Length(max=100, message="组织名称最多100个字")],
                            description="输入名称或统一社会信用代码，从平台名录中选择；名录中没有的请直接填写全称")
     org_uscc = StringField("统一社会信用代码", filters=[_code], validators=[Optional(), Length(max=40, message="统一社会信用代码应为18位")])
-    kind = ChoiceField("关系类型", choices=opts([("", "请选择")] + RelationKind.choices()), validators=[DataRequired("请选择关系类型")])
+    kind = SelectField("关系类型", choices=opts([("", "请选择")] + RelationKind.choices()), validators=[DataRequired("请选择关系类型")])
     start_on = ChineseDateField("开始日期", validators=[Optional(), _date_range])
     end_on = ChineseDateField("结束日期", validators=[Optional(), _date_range], description="仍在持续的请留空")
     note = StringField("说明", filters=[_line], validators=[Optional(), Length(max=300, message="说明最多300个字")])

@@ -43,7 +43,8 @@ class ImportRejected(Exception):
     status = 422
 
     def __init__(self, errors: list["RowError"]):
-        self.errors = sorted(errors, key=lambda e: (e.row, e.column or ""))
+        order = {h: i for i, h in enumerate(HEADERS)}
+        self.errors = sorted(errors, key=lambda e: (e.row, order.get(e.column or "", -1)))
         super().__init__(f"导入失败：共有{len({e.row for e in self.errors})}行存在问题，未导入任何专家")
         self.message = str(self)
 
