@@ -67,7 +67,7 @@ run_suite() {
   worker_pid="${SERVICE_PIDS[-1]}"
   say "[$label] pytest (worker: ${WORKER[*]})"
   start_service "pytest-$label" - env TEST_DATABASE_URL="$url" TEST_UPLOAD_DIR="$uploads" \
-    "$PY" -m pytest -ra --continue-on-collection-errors "$@" ${PYTEST_ARGS:-}
+    "$PY" -m pytest -ra --continue-on-collection-errors --basetemp="$WORK/$label/pytest" "$@" ${PYTEST_ARGS:-}
   pytest_pid="${SERVICE_PIDS[-1]}"
   wait "$pytest_pid" || rc=$?
   forget_service "$pytest_pid"
