@@ -255,7 +255,7 @@ def seed_applications(calls: list[Call], orgs: list[Organization], today: date) 
                 app.budget_lines[-1].note = "组织自筹8000元（理事会决议）及爱心企业捐赠"
                 _submit(app, member, decided + timedelta(days=1), target=S.RESUBMITTED)
         elif status == S.PASSED:
-            transition(app, S.PASSED, by=staff, note="资格审查通过")
+            transition(app, S.PASSED, by=staff)
             _stamp(app, decided)
             _tell(app, f"资格审查通过：{app.number}", f"{app.quoted_title}已通过资格审查，等待专家评审。", decided)
         elif status == S.REJECTED:

@@ -112,7 +112,7 @@ def _clean(text: str | None, limit: int = MAX_REASON_LENGTH) -> str:
 def pass_application(app: Application, *, by, note: str | None = None, version: int | None = None) -> None:
     _check(app, ApplicationStatus.PASSED, by=by, version=version)
     note = _clean(note)
-    _move(app, ApplicationStatus.PASSED, by=by, note=note or "资格审查通过")
+    _move(app, ApplicationStatus.PASSED, by=by, note=note)  # the history shows the status label already
     audit.record("application.screening", app, after={"decision": "passed", "note": note}, actor=by)
     _tell(app, ApplicationStatus.PASSED, note=note)
 
@@ -142,7 +142,7 @@ def return_for_revision(
     app.return_reasons = cleaned
     app.revision_deadline = deadline
     summary = "；".join(f"{SECTION_LABELS[k]}：{v}" for k, v in cleaned.items())
-    _move(app, ApplicationStatus.RETURNED, by=by, note=f"退回修改，修改期限{_cn(deadline)}。{summary}")
+    _move(app, ApplicationStatus.RETURNED, by=by, note=f"修改期限{_cn(deadline)}。{summary}")
     audit.record(
         "application.screening",
         app,
