@@ -22,7 +22,8 @@ def make_expert(user=None, *, fields=(ServiceField.ELDERLY,), max_reviews: int =
                 employer_uscc: str | None = None, employer_org=None, status=ExpertStatus.ACTIVE, name=None) -> Expert:
     n = next(_seq)
     user = user or make_user(Role.EXPERT, email=email or f"expert{n}@univ{n}.edu.cn")
-    e = Expert(user_id=user.id, name=name or f"专家{n}", mobile=f"139{n:08d}", email=email or user.email,
+    # the pool e-mail is the expert's work address (its own domain: no accidental same-domain conflicts)
+    e = Expert(user_id=user.id, name=name or f"专家{n}", mobile=f"139{n:08d}", email=email or f"expert{n}@univ{n}.edu.cn",
                title="教授", employer=f"洛阳测试大学{n}", employer_uscc=employer_uscc,
                employer_org_id=getattr(employer_org, "id", None), max_reviews_per_round=max_reviews, status=status)
     e.fields = [ExpertField(field=f) for f in fields]
