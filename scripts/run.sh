@@ -40,7 +40,8 @@ say "starting redis-server on 127.0.0.1:$REDIS_PORT"
 start_redis "$REDIS_PORT" "$ROOT/var/redis" -
 
 say "migrating the database"
-"${FLASK[@]}" db upgrade
+"${FLASK[@]}" db upgrade ||
+  die "migration failed. If the initial migration was regenerated since this database was made, start over: rm -rf instance/ && make run"
 
 app_facts
 if [[ "$APP_COMMANDS" != *" demo-data "* ]]; then
