@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c76d04ae1f01
+Revision ID: 6cc1544ab6d0
 Revises: 
-Create Date: 2026-12-01 13:28:21.152888+08:00
+Create Date: 2026-12-01 13:46:13.214927+08:00
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import incubator.applications.models
 import incubator.db
 
 # revision identifiers, used by Alembic.
-revision = 'c76d04ae1f01'
+revision = '6cc1544ab6d0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -297,6 +297,41 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_credit_record_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_credit_record_org_id'), ['org_id'], unique=False)
 
+    op.create_table('expert',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('mobile', sa.String(length=20), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('title', sa.String(length=50), nullable=True),
+    sa.Column('employer', sa.String(length=100), nullable=True),
+    sa.Column('employer_uscc', sa.String(length=18), nullable=True),
+    sa.Column('employer_org_id', sa.Integer(), nullable=True),
+    sa.Column('district_id', sa.Integer(), nullable=True),
+    sa.Column('max_reviews_per_round', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('active', 'suspended', 'removed', name='expertstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('status_reason', sa.Text(), nullable=True),
+    sa.Column('bio', sa.Text(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('max_reviews_per_round >= 1', name=op.f('ck_expert_max_reviews_positive')),
+    sa.ForeignKeyConstraint(['district_id'], ['district.id'], name=op.f('fk_expert_district_id_district'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['employer_org_id'], ['organization.id'], name=op.f('fk_expert_employer_org_id_organization'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_expert_user_id_user_account'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_expert')),
+    sa.UniqueConstraint('email', name=op.f('uq_expert_email')),
+    sa.UniqueConstraint('mobile', name=op.f('uq_expert_mobile')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_expert_user_id'))
+    )
+    with op.batch_alter_table('expert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_expert_district_id'), ['district_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expert_employer'), ['employer'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expert_employer_org_id'), ['employer_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expert_employer_uscc'), ['employer_uscc'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expert_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expert_status'), ['status'], unique=False)
+
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -500,6 +535,54 @@ def upgrade():
     with op.batch_alter_table('call_field', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_call_field_call_id'), ['call_id'], unique=False)
 
+    op.create_table('expert_field',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('expert_id', sa.Integer(), nullable=False),
+    sa.Column('field', sa.Enum('elderly', 'childcare', 'disability', 'youth', 'employment', 'health', 'culture_sports', 'community_governance', 'relief', 'environment', 'other', name='servicefield', native_enum=False, length=30), nullable=False),
+    sa.ForeignKeyConstraint(['expert_id'], ['expert.id'], name=op.f('fk_expert_field_expert_id_expert'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_expert_field')),
+    sa.UniqueConstraint('expert_id', 'field', name=op.f('uq_expert_field_expert_id_field'))
+    )
+    with op.batch_alter_table('expert_field', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_expert_field_expert_id'), ['expert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expert_field_field'), ['field'], unique=False)
+
+    op.create_table('expert_relation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('expert_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=True),
+    sa.Column('org_uscc', sa.String(length=18), nullable=True),
+    sa.Column('org_name', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.Enum('employed', 'director', 'supervisor', 'controller', 'advisor', 'relative', 'mentoring', 'joint_project', 'other', name='relationkind', native_enum=False, length=30), nullable=False),
+    sa.Column('start_on', sa.Date(), nullable=True),
+    sa.Column('end_on', sa.Date(), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("org_id IS NOT NULL OR org_uscc IS NOT NULL OR org_name <> ''", name=op.f('ck_expert_relation_names_org')),
+    sa.CheckConstraint('end_on IS NULL OR start_on IS NULL OR end_on >= start_on', name=op.f('ck_expert_relation_period_order')),
+    sa.ForeignKeyConstraint(['expert_id'], ['expert.id'], name=op.f('fk_expert_relation_expert_id_expert'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_expert_relation_org_id_organization'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_expert_relation'))
+    )
+    with op.batch_alter_table('expert_relation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_expert_relation_expert_id'), ['expert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expert_relation_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expert_relation_org_uscc'), ['org_uscc'], unique=False)
+
+    op.create_table('expert_unavailability',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('expert_id', sa.Integer(), nullable=False),
+    sa.Column('start_on', sa.Date(), nullable=False),
+    sa.Column('end_on', sa.Date(), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('end_on >= start_on', name=op.f('ck_expert_unavailability_period_order')),
+    sa.ForeignKeyConstraint(['expert_id'], ['expert.id'], name=op.f('fk_expert_unavailability_expert_id_expert'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_expert_unavailability'))
+    )
+    with op.batch_alter_table('expert_unavailability', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_expert_unavailability_expert_id'), ['expert_id'], unique=False)
+
     op.create_table('job',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=60), nullable=False),
@@ -529,6 +612,42 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_job_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_job_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_job_user_id'), ['user_id'], unique=False)
+
+    op.create_table('review_round',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.Enum('written', 'roadshow', name='roundkind', native_enum=False, length=30), nullable=False),
+    sa.Column('reviewers_per_application', sa.Integer(), nullable=False),
+    sa.Column('max_load', sa.Integer(), nullable=False),
+    sa.Column('blind', sa.Boolean(), nullable=False),
+    sa.Column('review_date', sa.Date(), nullable=True),
+    sa.Column('deadline', sa.DateTime(), nullable=False),
+    sa.Column('aggregation', sa.Enum('trimmed', 'mean', name='aggregation', native_enum=False, length=30), nullable=False),
+    sa.Column('trim_from', sa.Integer(), nullable=False),
+    sa.Column('promotion', sa.Enum('top_n', 'min_score', name='promotion', native_enum=False, length=30), nullable=False),
+    sa.Column('promotion_top_n', sa.Integer(), nullable=True),
+    sa.Column('promotion_min_score', sa.Numeric(precision=5, scale=2), nullable=True),
+    sa.Column('exclude_earlier_reviewers', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.Enum('setup', 'drawn', 'scoring', 'closed', name='roundstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('max_load >= 1', name=op.f('ck_review_round_max_load_pos')),
+    sa.CheckConstraint('promotion_min_score IS NULL OR (promotion_min_score >= 0 AND promotion_min_score <= 100)', name=op.f('ck_review_round_min_score_range')),
+    sa.CheckConstraint('promotion_top_n IS NULL OR promotion_top_n >= 1', name=op.f('ck_review_round_top_n_pos')),
+    sa.CheckConstraint('reviewers_per_application >= 1', name=op.f('ck_review_round_k_pos')),
+    sa.CheckConstraint('sequence >= 1', name=op.f('ck_review_round_sequence_pos')),
+    sa.CheckConstraint('trim_from >= 3', name=op.f('ck_review_round_trim_from_min')),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_review_round_call_id_call'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_review_round_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_round')),
+    sa.UniqueConstraint('call_id', 'sequence', name=op.f('uq_review_round_call_id_sequence'))
+    )
+    with op.batch_alter_table('review_round', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_round_call_id'), ['call_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_round_status'), ['status'], unique=False)
 
     op.create_table('application_attachment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -617,11 +736,229 @@ def upgrade():
     with op.batch_alter_table('application_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_application_version_application_id'), ['application_id'], unique=False)
 
+    op.create_table('review_conflict',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('expert_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.Enum('auto', 'declared', name='conflictsource', native_enum=False, length=30), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_review_conflict_application_id_application'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_review_conflict_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['expert_id'], ['expert.id'], name=op.f('fk_review_conflict_expert_id_expert'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['round_id'], ['review_round.id'], name=op.f('fk_review_conflict_round_id_review_round'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_conflict')),
+    sa.UniqueConstraint('round_id', 'application_id', 'expert_id', name=op.f('uq_review_conflict_round_id_application_id_expert_id'))
+    )
+    with op.batch_alter_table('review_conflict', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_conflict_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_conflict_expert_id'), ['expert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_conflict_round_id'), ['round_id'], unique=False)
+
+    op.create_table('review_criterion',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('max_points', sa.Integer(), nullable=False),
+    sa.Column('weight', sa.Numeric(precision=6, scale=2), nullable=False),
+    sa.CheckConstraint('max_points > 0', name=op.f('ck_review_criterion_max_points_pos')),
+    sa.CheckConstraint('weight > 0', name=op.f('ck_review_criterion_weight_pos')),
+    sa.ForeignKeyConstraint(['round_id'], ['review_round.id'], name=op.f('fk_review_criterion_round_id_review_round'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_criterion'))
+    )
+    with op.batch_alter_table('review_criterion', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_criterion_round_id'), ['round_id'], unique=False)
+
+    op.create_table('review_draw',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.Enum('initial', 'replacement', name='drawpurpose', native_enum=False, length=30), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('replaces_assignment_id', sa.Integer(), nullable=True),
+    sa.Column('label', sa.String(length=60), nullable=True),
+    sa.Column('status', sa.Enum('committed', 'revealed', name='drawstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('commitment', sa.String(length=64), nullable=False),
+    sa.Column('seed', sa.String(length=64), nullable=True),
+    sa.Column('inputs', sa.Text(), nullable=True),
+    sa.Column('inputs_digest', sa.String(length=64), nullable=True),
+    sa.Column('result', sa.Text(), nullable=True),
+    sa.Column('result_digest', sa.String(length=64), nullable=True),
+    sa.Column('solver_signature', sa.String(length=200), nullable=True),
+    sa.Column('committed_at', sa.DateTime(), nullable=False),
+    sa.Column('committed_by_id', sa.Integer(), nullable=True),
+    sa.Column('drawn_at', sa.DateTime(), nullable=True),
+    sa.Column('revealed_at', sa.DateTime(), nullable=True),
+    sa.Column('revealed_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status = 'committed' OR (seed IS NOT NULL AND result_digest IS NOT NULL)", name=op.f('ck_review_draw_revealed_complete')),
+    sa.ForeignKeyConstraint(['committed_by_id'], ['user_account.id'], name=op.f('fk_review_draw_committed_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['parent_id'], ['review_draw.id'], name=op.f('fk_review_draw_parent_id_review_draw'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['revealed_by_id'], ['user_account.id'], name=op.f('fk_review_draw_revealed_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['round_id'], ['review_round.id'], name=op.f('fk_review_draw_round_id_review_round'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_draw'))
+    )
+    with op.batch_alter_table('review_draw', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_draw_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_draw_replaces_assignment_id'), ['replaces_assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_draw_round_id'), ['round_id'], unique=False)
+
+    op.create_table('review_round_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('added_at', sa.DateTime(), nullable=False),
+    sa.Column('added_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['added_by_id'], ['user_account.id'], name=op.f('fk_review_round_entry_added_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_review_round_entry_application_id_application'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['round_id'], ['review_round.id'], name=op.f('fk_review_round_entry_round_id_review_round'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_round_entry')),
+    sa.UniqueConstraint('round_id', 'application_id', name=op.f('uq_review_round_entry_round_id_application_id'))
+    )
+    with op.batch_alter_table('review_round_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_round_entry_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_round_entry_round_id'), ['round_id'], unique=False)
+
+    op.create_table('review_assignment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('expert_id', sa.Integer(), nullable=False),
+    sa.Column('draw_id', sa.Integer(), nullable=True),
+    sa.Column('replaces_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('assigned', 'confirmed', 'declined', 'replaced', 'manual', name='assignmentstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('confirmed_at', sa.DateTime(), nullable=True),
+    sa.Column('declined_at', sa.DateTime(), nullable=True),
+    sa.Column('decline_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_review_assignment_application_id_application'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_review_assignment_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['draw_id'], ['review_draw.id'], name=op.f('fk_review_assignment_draw_id_review_draw'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['expert_id'], ['expert.id'], name=op.f('fk_review_assignment_expert_id_expert'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['replaces_id'], ['review_assignment.id'], name=op.f('fk_review_assignment_replaces_id_review_assignment'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['round_id'], ['review_round.id'], name=op.f('fk_review_assignment_round_id_review_round'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_assignment')),
+    sa.UniqueConstraint('round_id', 'application_id', 'expert_id', name=op.f('uq_review_assignment_round_id_application_id_expert_id'))
+    )
+    with op.batch_alter_table('review_assignment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_assignment_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_assignment_draw_id'), ['draw_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_assignment_expert_id'), ['expert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_assignment_round_id'), ['round_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_assignment_status'), ['status'], unique=False)
+
+    op.create_table('review_reminder_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['assignment_id'], ['review_assignment.id'], name=op.f('fk_review_reminder_log_assignment_id_review_assignment'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_reminder_log')),
+    sa.UniqueConstraint('assignment_id', 'day', name=op.f('uq_review_reminder_log_assignment_id_day'))
+    )
+    with op.batch_alter_table('review_reminder_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_reminder_log_assignment_id'), ['assignment_id'], unique=False)
+
+    op.create_table('review_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('expert_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'submitted', 'reopened', name='scorestatus', native_enum=False, length=30), nullable=False),
+    sa.Column('comments', sa.Text(), nullable=False),
+    sa.Column('total', sa.Numeric(precision=6, scale=2), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('reopen_reason', sa.Text(), nullable=True),
+    sa.Column('reopened_at', sa.DateTime(), nullable=True),
+    sa.Column('reopened_by_id', sa.Integer(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('total IS NULL OR (total >= 0 AND total <= 100)', name=op.f('ck_review_score_total_range')),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_review_score_application_id_application'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['assignment_id'], ['review_assignment.id'], name=op.f('fk_review_score_assignment_id_review_assignment'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['expert_id'], ['expert.id'], name=op.f('fk_review_score_expert_id_expert'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['reopened_by_id'], ['user_account.id'], name=op.f('fk_review_score_reopened_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['round_id'], ['review_round.id'], name=op.f('fk_review_score_round_id_review_round'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_score')),
+    sa.UniqueConstraint('assignment_id', name=op.f('uq_review_score_assignment_id')),
+    sa.UniqueConstraint('expert_id', 'application_id', 'round_id', name=op.f('uq_review_score_expert_id_application_id_round_id'))
+    )
+    with op.batch_alter_table('review_score', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_score_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_score_expert_id'), ['expert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_score_round_id'), ['round_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_score_status'), ['status'], unique=False)
+
+    op.create_table('review_score_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('score_id', sa.Integer(), nullable=False),
+    sa.Column('criterion_id', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.CheckConstraint('points >= 0', name=op.f('ck_review_score_item_points_nonneg')),
+    sa.ForeignKeyConstraint(['criterion_id'], ['review_criterion.id'], name=op.f('fk_review_score_item_criterion_id_review_criterion'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['score_id'], ['review_score.id'], name=op.f('fk_review_score_item_score_id_review_score'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_score_item')),
+    sa.UniqueConstraint('score_id', 'criterion_id', name=op.f('uq_review_score_item_score_id_criterion_id'))
+    )
+    with op.batch_alter_table('review_score_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_score_item_criterion_id'), ['criterion_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_score_item_score_id'), ['score_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('review_score_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_score_item_score_id'))
+        batch_op.drop_index(batch_op.f('ix_review_score_item_criterion_id'))
+
+    op.drop_table('review_score_item')
+    with op.batch_alter_table('review_score', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_score_status'))
+        batch_op.drop_index(batch_op.f('ix_review_score_round_id'))
+        batch_op.drop_index(batch_op.f('ix_review_score_expert_id'))
+        batch_op.drop_index(batch_op.f('ix_review_score_application_id'))
+
+    op.drop_table('review_score')
+    with op.batch_alter_table('review_reminder_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_reminder_log_assignment_id'))
+
+    op.drop_table('review_reminder_log')
+    with op.batch_alter_table('review_assignment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_assignment_status'))
+        batch_op.drop_index(batch_op.f('ix_review_assignment_round_id'))
+        batch_op.drop_index(batch_op.f('ix_review_assignment_expert_id'))
+        batch_op.drop_index(batch_op.f('ix_review_assignment_draw_id'))
+        batch_op.drop_index(batch_op.f('ix_review_assignment_application_id'))
+
+    op.drop_table('review_assignment')
+    with op.batch_alter_table('review_round_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_round_entry_round_id'))
+        batch_op.drop_index(batch_op.f('ix_review_round_entry_application_id'))
+
+    op.drop_table('review_round_entry')
+    with op.batch_alter_table('review_draw', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_draw_round_id'))
+        batch_op.drop_index(batch_op.f('ix_review_draw_replaces_assignment_id'))
+        batch_op.drop_index(batch_op.f('ix_review_draw_parent_id'))
+
+    op.drop_table('review_draw')
+    with op.batch_alter_table('review_criterion', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_criterion_round_id'))
+
+    op.drop_table('review_criterion')
+    with op.batch_alter_table('review_conflict', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_conflict_round_id'))
+        batch_op.drop_index(batch_op.f('ix_review_conflict_expert_id'))
+        batch_op.drop_index(batch_op.f('ix_review_conflict_application_id'))
+
+    op.drop_table('review_conflict')
     with op.batch_alter_table('application_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_application_version_application_id'))
 
@@ -642,6 +979,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_application_attachment_application_id'))
 
     op.drop_table('application_attachment')
+    with op.batch_alter_table('review_round', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_round_status'))
+        batch_op.drop_index(batch_op.f('ix_review_round_call_id'))
+
+    op.drop_table('review_round')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_job_user_id'))
         batch_op.drop_index(batch_op.f('ix_job_status'))
@@ -649,6 +991,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_job_created_at'))
 
     op.drop_table('job')
+    with op.batch_alter_table('expert_unavailability', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_expert_unavailability_expert_id'))
+
+    op.drop_table('expert_unavailability')
+    with op.batch_alter_table('expert_relation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_expert_relation_org_uscc'))
+        batch_op.drop_index(batch_op.f('ix_expert_relation_org_id'))
+        batch_op.drop_index(batch_op.f('ix_expert_relation_expert_id'))
+
+    op.drop_table('expert_relation')
+    with op.batch_alter_table('expert_field', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_expert_field_field'))
+        batch_op.drop_index(batch_op.f('ix_expert_field_expert_id'))
+
+    op.drop_table('expert_field')
     with op.batch_alter_table('call_field', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_call_field_call_id'))
 
@@ -701,6 +1058,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_notification_created_at'))
 
     op.drop_table('notification')
+    with op.batch_alter_table('expert', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_expert_status'))
+        batch_op.drop_index(batch_op.f('ix_expert_name'))
+        batch_op.drop_index(batch_op.f('ix_expert_employer_uscc'))
+        batch_op.drop_index(batch_op.f('ix_expert_employer_org_id'))
+        batch_op.drop_index(batch_op.f('ix_expert_employer'))
+        batch_op.drop_index(batch_op.f('ix_expert_district_id'))
+
+    op.drop_table('expert')
     with op.batch_alter_table('credit_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_credit_record_org_id'))
         batch_op.drop_index(batch_op.f('ix_credit_record_kind'))
