@@ -10,6 +10,7 @@ cd "$ROOT"
 msg="${1:-}"
 if [ "$msg" = "--initial" ]; then
   rm -f migrations/versions/*.py
+  mkdir -p migrations/versions
   msg="initial schema"
 fi
 [ -n "$msg" ] || die 'say what the revision does: make migration MSG="add tranche table"'
