@@ -176,6 +176,10 @@ def load_demo_data(today: date | None = None) -> list[DemoAccount]:
 
     seed_experts(today)
     db.session.flush()
+    from incubator.review.demo import seed_review
+
+    seed_review(today)
+    db.session.flush()
     return accounts
 
 
