@@ -914,3 +914,63 @@ def countdown(deadline: datetime, now: datetime | None = None) -> str:
     if days:
         return f"还剩 {days} 天 {hours} 小时"
     return f"还剩 {hours} 小时 {rest % 3600 // 60} 分"
+
+
+# --------------------------------------------------------------------------- the expert's record (pool page)
+
+
+def expert_history(expert) -> dict[str, Any] | None:
+    """Rounds, reviews, on-time rate and average deviation from the panel (for the expert pool's page).
+
+    on-time: submitted no later than the round's deadline, among assignments whose deadline has passed or
+    whose score is in; deviation: the expert's weighted total minus the panel's mean of submitted totals for
+    the same application, averaged (positive = more lenient than the panel). None without any assignment.
+    """
+    rows = list(db.session.scalars(
+        db.select(Assignment)
+        .options(joinedload(Assignment.round).joinedload(ReviewRound.call), selectinload(Assignment.score))
+        .where(Assignment.expert_id == expert.id)
+        .order_by(Assignment.round_id, Assignment.id)
+    ))
+    if not rows:
+        return None
+    now = utcnow()
+    pairs = {(a.round_id, a.application_id) for a in rows}
+    panel: dict[tuple[int, int], list[Decimal]] = {}
+    if pairs:
+        for round_id, app_id, total in db.session.execute(
+                db.select(Score.round_id, Score.application_id, Score.total)
+                .where(Score.status == ScoreStatus.SUBMITTED, Score.round_id.in_({p[0] for p in pairs}),
+                       Score.application_id.in_({p[1] for p in pairs}))):
+            if total is not None:
+                panel.setdefault((round_id, app_id), []).append(Decimal(total))
+    per_round: dict[int, dict[str, Any]] = {}
+    due = on_time = 0
+    deviations: list[Decimal] = []
+    for a in rows:
+        r = per_round.setdefault(a.round_id, {"round": a.round, "assigned": 0, "declined": 0, "submitted": 0,
+                                              "on_time": 0})
+        if a.status in (AssignmentStatus.DECLINED, AssignmentStatus.REPLACED):
+            r["declined"] += 1
+            continue
+        r["assigned"] += 1
+        s = a.score
+        submitted = s is not None and s.status == ScoreStatus.SUBMITTED
+        if submitted:
+            r["submitted"] += 1
+        if submitted or a.round.deadline <= now:
+            due += 1
+            if submitted and s.submitted_at is not None and s.submitted_at <= a.round.deadline:
+                on_time += 1
+                r["on_time"] += 1
+        if submitted and s.total is not None:
+            totals = panel.get((a.round_id, a.application_id), [])
+            if len(totals) > 1:
+                deviations.append(Decimal(s.total) - sum(totals) / len(totals))
+    return {
+        "rounds": list(per_round.values()),
+        "round_count": len(per_round),
+        "reviews": sum(r["submitted"] for r in per_round.values()),
+        "on_time_rate": (Decimal(on_time * 100) / due).quantize(Decimal("0.1")) if due else None,
+        "deviation": scoring.round_half_up(sum(deviations) / len(deviations)) if deviations else None,
+    }

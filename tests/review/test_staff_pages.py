@@ -243,3 +243,28 @@ def test_open_scoring_notifies_experts(client, setup):
     users = {e.user_id for e in experts}
     told = set(db.session.scalars(db.select(Notification.user_id).where(Notification.title.like("评审任务%"))))
     assert told == users
+
+
+def test_expert_history_for_the_pool_page(app, setup):
+    from incubator.review import services
+
+    staff, call, orgs, apps = setup
+    rnd, experts = drawn_round(call, apps[:1], 3, by=staff)
+    totals = [70, 80, 90]
+    for a, total in zip(rnd.assignments, totals):
+        services.confirm_no_conflict(a, by=a.expert.user)
+        c1, c2, c3 = rnd.criteria  # 30 / 40 / 30
+        services.save_score(a, by=a.expert.user, points={c1.id: 30, c2.id: total - 60, c3.id: 30}, comments="",
+                            submit=True)
+    db.session.commit()
+    lenient = next(a for a in rnd.assignments if a.score.total == 90).expert
+    h = services.expert_history(lenient)
+    assert h["round_count"] == 1 and h["reviews"] == 1 and str(h["on_time_rate"]) == "100.0"
+    assert str(h["deviation"]) == "10.00"
+    assert services.expert_history(make_expert()) is None
+    admin = make_user(Role.ADMIN)
+    db.session.commit()
+    client = app.test_client()
+    login_as(client, admin)
+    html = client.get(f"/pools/experts/{lenient.id}").get_data(as_text=True)
+    assert "按时完成率" in html and "+10.00 分" in html
