@@ -171,3 +171,4 @@ def render_application_pdf(job, version_id: int) -> None:
     sf = save_generated(data, filename=f"申报书-{app.number}{suffix}.pdf", content_type="application/pdf")
     version.pdf_file_id = sf.id
     attach_result(job, sf)
+    job.message = "申报书PDF已生成，可以下载"  # committed with 已完成 (not "正在生成…" on a finished job)
