@@ -802,6 +802,14 @@ def _money(value) -> Decimal | None:
         return None
 
 
+def _plain_number(value) -> str:
+    """'30.00' → '30', '2.50' → '2.5' (quantities)."""
+    if value in (None, ""):
+        return ""
+    text = str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _day(value) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
@@ -868,7 +876,7 @@ def review_view(application: Application, *, blind: bool) -> dict[str, Any]:
             by_category[category] = by_category.get(category, Decimal("0")) + amount
         budget.append({
             "category_label": category, "item": b.get("item") or "", "unit": b.get("unit") or "",
-            "unit_price": _money(b.get("unit_price")), "quantity": b.get("quantity"), "amount": amount,
+            "unit_price": _money(b.get("unit_price")), "quantity": _plain_number(b.get("quantity")), "amount": amount,
             "source_label": {"grant": "申请资助", "matching": "配套资金"}.get(b.get("source") or "", "—"),
             "note": b.get("note") or "",
         })
