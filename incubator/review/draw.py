@@ -313,15 +313,19 @@ def verify_draw(d: Draw) -> DrawCheck:
         problems.append("输入数据与其摘要不符 / inputs do not match their digest")
     if not draw_audit.replay(d.inputs, d.seed, d.result_digest):
         problems.append("重新计算的结果与存储的结果摘要不符 / recomputed result does not match the stored digest")
-    if d.result and draw_audit.result_digest({a: e for a, e in json.loads(d.result)}) != d.result_digest:
-        problems.append("存储的结果与其摘要不符 / stored result does not match its digest")
+    try:
+        stored_result = json.loads(d.result or "[]")
+        if draw_audit.result_digest({int(a): e for a, e in stored_result}) != d.result_digest:
+            problems.append("存储的结果与其摘要不符 / stored result does not match its digest")
+    except (ValueError, TypeError) as exc:
+        return DrawCheck(d, False, problems + [f"存储的结果无法读取 / stored result unreadable: {exc}"])
     if d.solver_signature and d.solver_signature != draw_audit.solver_signature():
         problems.append(f"求解器版本不同 / solver differs: {d.solver_signature} ≠ {draw_audit.solver_signature()}")
     made = {}
     for app_id, expert_id in db.session.execute(
             db.select(Assignment.application_id, Assignment.expert_id).where(Assignment.draw_id == d.id)):
         made.setdefault(app_id, []).append(expert_id)
-    if d.result and draw_audit.canonical_result(made) != json.loads(d.result):
+    if draw_audit.canonical_result(made) != stored_result:
         problems.append("数据库中的分配与抽取结果不符 / assignments in the database differ from the draw")
     return DrawCheck(d, not problems, problems)
 

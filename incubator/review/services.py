@@ -151,7 +151,7 @@ def visible_rounds(user) -> list[ReviewRound]:
     stmt = (
         db.select(ReviewRound)
         .join(ReviewRound.call)
-        .options(joinedload(ReviewRound.call).joinedload(Call.district))
+        .options(joinedload(ReviewRound.call).joinedload(Call.district), selectinload(ReviewRound.entries))
         .order_by(Call.year.desc(), Call.id.desc(), ReviewRound.sequence)
     )
     if not (user.is_admin or user.is_city_staff):

@@ -285,3 +285,57 @@ def test_deadline_in_the_past_refuses_the_draw(world):
     staff, call, orgs, apps = world
     r = make_round(call, by=staff, deadline=utcnow() - timedelta(hours=1))
     assert draw.draw_timing(r).refuse
+
+
+def test_replay_with_an_unreadable_stored_result_exits_1(app, world):
+    staff, call, orgs, apps = world
+    r, experts = drawn_round(call, apps, 6, by=staff, max_load=2)
+    r.initial_draw.result = "not json"
+    db.session.commit()
+    result = _run(app, "replay", str(r.id))
+    assert result.exit_code == 1 and "MISMATCH" in result.output
+
+
+def test_earlier_round_reviewers_are_conflicted_when_the_option_is_on(world):
+    from incubator.review.conflicts import REASON_EARLIER
+
+    staff, call, orgs, apps = world
+    r1, experts = drawn_round(call, apps[:2], 6, by=staff, k=3)
+    services.close_round(r1, by=staff)
+    r2 = make_round(call, by=staff, name="复审", exclude_earlier_reviewers=True)
+    assert r2.sequence == 2
+    assert {a.id for a in services.candidate_applications(r2)} == {apps[0].id, apps[1].id}
+    services.add_entries(r2, apps[:2], by=staff)
+    with pytest.raises(services.ReviewError, match="不能进入本轮评审"):
+        services.add_entries(r2, apps[2:3], by=staff)
+    services.compute_conflicts(r2, by=staff)
+    earlier = {(c.application_id, c.expert_id) for c in services.round_conflicts(r2) if REASON_EARLIER in c.reasons}
+    assert earlier == {(a.application_id, a.expert_id) for a in r1.assignments}
+    # with 6 experts and 3 already used per application, a k=3 panel of fresh experts is still possible
+    draw.commit_seed(r2, by=staff)
+    draw.run_draw(r2, by=staff, check_timing=False)
+    assert not {(a.application_id, a.expert_id) for a in r2.assignments} & earlier
+
+
+def test_panel_settings_frozen_after_the_draw(world):
+    staff, call, orgs, apps = world
+    r, experts = drawn_round(call, apps[:1], 3, by=staff)
+    settings = services.RoundSettings(name=r.name, reviewers_per_application=5, max_load=r.max_load, blind=r.blind,
+                                      deadline=r.deadline)
+    with pytest.raises(services.ReviewError, match="不能再修改"):
+        services.update_round(r, by=staff, settings=settings)
+    with pytest.raises(services.ReviewError, match="评分细则不能再修改"):
+        services.set_default_criteria(r, by=staff)
+    settings.reviewers_per_application = r.reviewers_per_application
+    settings.deadline = r.deadline + timedelta(days=1)
+    services.update_round(r, by=staff, settings=settings)  # the deadline may move
+
+
+def test_close_and_reopen_round_needs_a_reason(world):
+    staff, call, orgs, apps = world
+    r, experts = drawn_round(call, apps[:1], 3, by=staff)
+    services.close_round(r, by=staff)
+    with pytest.raises(services.InvalidInput):
+        services.reopen_round(r, by=staff, reason=" ")
+    services.reopen_round(r, by=staff, reason="一名专家评分需更正")
+    assert r.status == RoundStatus.SCORING
