@@ -66,6 +66,10 @@ class ReviewError(Exception):
         super().__init__(message)
 
 
+class AssignmentConflict(ReviewError):
+    """The expert has a conflict with the application (stored, declared, or found now)."""
+
+
 class InvalidInput(ReviewError):
     status_code = 422
 
@@ -549,14 +553,14 @@ def manual_assign(round_: ReviewRound, application: Application, expert, *, by, 
     stored = db.session.scalar(db.select(Conflict).where(
         Conflict.round_id == round_.id, Conflict.application_id == application.id, Conflict.expert_id == expert.id))
     if stored is not None:
-        raise ReviewError(f"专家 {expert.name} 与该申请存在回避情形：{stored.reason_text or '已申报回避'}。不能分配。")
+        raise AssignmentConflict(f"专家 {expert.name} 与该申请存在回避情形：{stored.reason_text or '已申报回避'}。不能分配。")
     found = detect_conflicts(round_, [application], [expert], on=today)
     if found:
         reasons = found[(application.id, expert.id)]
         db.session.add(Conflict(round_id=round_.id, application_id=application.id, expert_id=expert.id,
                                 source=ConflictSource.AUTO, reasons=list(reasons), created_by_id=getattr(by, "id", None)))
         db.session.flush()
-        raise ReviewError(f"专家 {expert.name} 与该申请存在回避情形：{'；'.join(reasons)}。不能分配。")
+        raise AssignmentConflict(f"专家 {expert.name} 与该申请存在回避情形：{'；'.join(reasons)}。不能分配。")
     existing = db.session.scalar(db.select(Assignment).where(
         Assignment.round_id == round_.id, Assignment.application_id == application.id, Assignment.expert_id == expert.id))
     if existing is not None:

@@ -175,7 +175,6 @@ def criteria(round_id: int):
         flash("专家已抽取，评分细则不能再修改。", "danger")
         return render_template("review/criteria.html", **_common(r), tab="criteria", rows=forms.criteria_rows(r),
                                errors=[], max_rows=forms.MAX_CRITERIA), 409
-    forms.ConfirmForm()  # CSRF (checked by the extension before the view; kept for symmetry)
     if request.form.get("defaults"):
         services.set_default_criteria(r, by=current_user)
         db.session.commit()
@@ -332,7 +331,7 @@ def draw_commit(round_id: int):
 def draw_run(round_id: int):
     r = _load_round(round_id)
     try:
-        d = draw_service.run_draw(r, by=current_user, today=today_local())
+        draw_service.run_draw(r, by=current_user, today=today_local())
     except draw_service.DrawRefused as exc:
         db.session.commit()  # the refusal is audited; the commitment and conflicts stay
         flash(exc.message, "danger")
@@ -407,8 +406,12 @@ def manual_assign(round_id: int):
         abort(404)
     try:
         services.manual_assign(r, application, expert, by=current_user)
+    except services.AssignmentConflict as exc:
+        db.session.commit()  # the conflict found now is stored (and shown on the conflicts page)
+        flash(exc.message, "danger")
+        return _render_assignments(db.session.get(ReviewRound, round_id), form, status=409)
     except services.ReviewError as exc:
-        db.session.commit() if "回避" in exc.message else db.session.rollback()  # a conflict found now is kept
+        db.session.rollback()
         flash(exc.message, "danger")
         return _render_assignments(db.session.get(ReviewRound, round_id), form, status=409)
     db.session.commit()

@@ -46,7 +46,7 @@ def _run(app, *args):
 
 def test_draw_end_to_end_commitment_then_seed_then_replay(app, world):
     staff, call, orgs, apps = world
-    experts = [make_expert(fields=(ServiceField.ELDERLY,)) for _ in range(6)]
+    [make_expert(fields=(ServiceField.ELDERLY,)) for _ in range(6)]
     r = make_round(call, by=staff, k=3, max_load=2)
     assert services.add_entries(r, apps, by=staff) == 4
     d = draw.commit_seed(r, by=staff)
