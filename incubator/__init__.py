@@ -104,3 +104,9 @@ def _register_blueprints(app: Flask) -> None:
     from incubator.review.views import bp as review_bp
 
     app.register_blueprint(review_bp)
+    from incubator.publicity.views import bp as publicity_bp
+    from incubator.review.ranking_views import bp as ranking_bp
+    from incubator.roadshow.views import bp as roadshow_bp
+
+    for bp in (ranking_bp, roadshow_bp, publicity_bp):
+        app.register_blueprint(bp)

@@ -17,6 +17,9 @@ def init_app(app: Flask) -> None:
     from incubator.review import cli as review_cli
 
     review_cli.init_app(app)
+    from incubator.publicity import cli as publicity_cli
+
+    publicity_cli.init_app(app)
 
 
 @click.command("demo-data")

@@ -10,3 +10,6 @@ from incubator.core import files, jobs, mail, workdays  # noqa: F401
 from incubator.screening import models as screening_models  # noqa: F401  (indexes on application)
 from incubator.pools import models as pools_models  # noqa: F401
 from incubator.review import models as review_models  # noqa: F401
+from incubator.review import ranking_models  # noqa: F401  (expert ratings)
+from incubator.roadshow import models as roadshow_models  # noqa: F401
+from incubator.publicity import models as publicity_models  # noqa: F401

@@ -17,7 +17,9 @@ Interface for other domains (screening, review, projects)
   ``SCREENABLE`` = {submitted, resubmitted}: what staff decide on (module constant).
   ``EDITABLE``   = {draft, returned}: what the organisation may edit (module constant).
   ``STATUS_TONES``: pill colours by status value, for ``ui.pill(app.status, STATUS_TONES)``.
-  Later stages (reviewing, funded…) are added to the enum and the table by later issues.
+  Results (incubator.publicity): passed ──▶ proposed 拟资助 ──▶ publicized 公示中 ──▶ funded 已确定资助
+                                    ▲          │                      └──▶ cancelled 取消资助 (upheld 异议)
+                                    └──────────┘ (taken off the funding list before the 公示)
 
 ``Application`` columns (all section values may be None/empty in a draft):
   id, org_id → organization, call_id → call, created_by_id → user_account,
@@ -87,6 +89,11 @@ class ApplicationStatus(LabeledEnum):
     PASSED = ("passed", "资格审查通过")
     REJECTED = ("rejected", "未通过资格审查")
     WITHDRAWN = ("withdrawn", "已撤回")
+    # Results and 公示 (incubator.publicity): the funding list, its publicity and the final result.
+    PROPOSED = ("proposed", "拟资助")
+    PUBLICIZED = ("publicized", "公示中")
+    FUNDED = ("funded", "已确定资助")
+    CANCELLED = ("cancelled", "取消资助")
 
 
 # The organisation edits in these states; staff screen in those.
@@ -102,6 +109,10 @@ STATUS_TONES = {
     "passed": "success",
     "rejected": "danger",
     "withdrawn": "dark",
+    "proposed": "info",
+    "publicized": "primary",
+    "funded": "success",
+    "cancelled": "danger",
 }
 
 
@@ -176,9 +187,15 @@ class Application(TimestampMixin, Base):
             ApplicationStatus.REJECTED,
             ApplicationStatus.WITHDRAWN,
         },
-        ApplicationStatus.PASSED: set(),
+        # passed → proposed (put on the funding list) → publicized (公示) → funded / cancelled (upheld
+        # objection); proposed → passed when staff take it off the list before the 公示 (incubator.publicity).
+        ApplicationStatus.PASSED: {ApplicationStatus.PROPOSED},
         ApplicationStatus.REJECTED: set(),
         ApplicationStatus.WITHDRAWN: set(),
+        ApplicationStatus.PROPOSED: {ApplicationStatus.PASSED, ApplicationStatus.PUBLICIZED},
+        ApplicationStatus.PUBLICIZED: {ApplicationStatus.FUNDED, ApplicationStatus.CANCELLED},
+        ApplicationStatus.FUNDED: set(),
+        ApplicationStatus.CANCELLED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -44,6 +44,12 @@ def _review_waiting(user) -> int:
     return count_waiting_for_expert(user)
 
 
+def _open_objections(user) -> int:
+    from incubator.publicity.services import count_open_objections
+
+    return count_open_objections(user)
+
+
 NAV: list[NavItem] = [
     NavItem("工作台", "main.dashboard", ALL_ROLES, section="常用"),
     NavItem("本组织信息", "orgs.mine", frozenset({Role.APPLICANT}), section="社会组织"),
@@ -56,7 +62,11 @@ NAV: list[NavItem] = [
     NavItem("资格审查", "screening.index", STAFF_LIKE, count=_screening_waiting, section="申报与评审"),
     NavItem("专家库", "pools.index", STAFF_LIKE, section="申报与评审"),
     NavItem("评审轮次", "review.index", STAFF_LIKE, section="申报与评审"),
+    NavItem("评审排名", "ranking.index", STAFF_LIKE, section="申报与评审"),
+    NavItem("路演", "roadshow.index", STAFF_LIKE, section="申报与评审"),
+    NavItem("结果与公示", "publicity.staff_index", STAFF_LIKE, count=_open_objections, section="申报与评审"),
     NavItem("我的评审任务", "review.queue", frozenset({Role.EXPERT}), count=_review_waiting, section="评审专家"),
+    NavItem("路演评分", "roadshow.judge_index", frozenset({Role.EXPERT}), section="评审专家"),
     NavItem("我的专家信息", "pools.me", frozenset({Role.EXPERT}), section="评审专家"),
     NavItem("后台任务", "system.jobs", ALL_ROLES, section="系统"),
     NavItem("用户与角色", "admin.users", frozenset({Role.ADMIN}), section="系统"),
