@@ -180,7 +180,22 @@ def load_demo_data(today: date | None = None) -> list[DemoAccount]:
 
     seed_review(today)
     db.session.flush()
+    _seed_review_results(today, staff)
     return accounts
+
+
+def _seed_review_results(today: date, staff: User) -> None:
+    """Ranking, roadshow and 公示 (incubator.publicity.demo), in a savepoint: if it fails, the rest of the
+    demo stays and the failure is logged."""
+    import logging
+
+    from incubator.publicity.demo import seed_review_results
+
+    try:
+        with db.session.begin_nested():
+            seed_review_results(today, staff)
+    except Exception:  # noqa: BLE001 - guarded: the demo without results is still a demo
+        logging.getLogger(__name__).exception("demo: ranking, roadshow and 公示 data were skipped")
 
 
 def _make_accounts_first(hash_password, districts) -> list[User]:
