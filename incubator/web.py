@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import Flask, g, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -44,7 +45,25 @@ CSP = (
 )
 
 
+class StaticQuietSessionInterface(SecureCookieSessionInterface):
+    """Static files never send the session cookie back.
+
+    With a rolling (refreshed) session every response re-sends the cookie it was loaded with; a
+    stylesheet request still in flight while the user logs in would then overwrite the new session
+    (and its CSRF token) with the old one.
+    """
+
+    def should_set_cookie(self, app, session) -> bool:
+        if request.path.startswith(STATIC_PREFIXES):
+            return False
+        return super().should_set_cookie(app, session)
+
+
+STATIC_PREFIXES = ("/static/", "/bootstrap/")
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = StaticQuietSessionInterface()
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "warning"
@@ -67,7 +86,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _session_timeouts():
-        session.permanent = True  # idle timeout = PERMANENT_SESSION_LIFETIME, refreshed each request
+        if not session.permanent:  # assigning even the same value marks the session modified
+            session.permanent = True  # idle timeout = PERMANENT_SESSION_LIFETIME, refreshed each request
         started = session.get("login_at")
         if started is not None:
             limit = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
@@ -89,7 +109,7 @@ def init_app(app: Flask) -> None:
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("X-Frame-Options", "DENY")
-        if not request.path.startswith(("/static/", "/bootstrap/")):
+        if not request.path.startswith(STATIC_PREFIXES):
             h["Cache-Control"] = "no-store"
             h.add("Vary", "Cookie")
         return response

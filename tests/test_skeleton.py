@@ -46,3 +46,17 @@ def test_formats():
     from datetime import date
 
     assert format_date(date(2026, 12, 1)) == "2026年12月1日"
+
+
+def test_static_files_do_not_send_the_session_cookie(client):
+    """A stylesheet answered after a login must not put the old session back (cookie race)."""
+    from tests.factories import make_user
+    from tests.conftest import login_as
+
+    login_as(client, make_user())
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    css = client.get("/static/css/app.css")
+    assert css.status_code == 200
+    assert "Set-Cookie" not in css.headers
+    css.close()
