@@ -74,6 +74,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # fakeredis jobs live in the same database as the real test worker and must stay put.
         "JOBS_AUTO_REQUEUE": _env("JOBS_AUTO_REQUEUE", "0" if env == "test" else "1") == "1",
         "SELFTEST_STEP_SECONDS": float(_env("SELFTEST_STEP_SECONDS", "0.6")),
+        # Excel exports above this many rows are built by a background job (benchmarks/excel_export.py:
+        # 20,000 rows take several seconds even in openpyxl's write-only mode).
+        "EXPORT_SYNC_MAX_ROWS": int(_env("EXPORT_SYNC_MAX_ROWS", "5000")),
         "PREFERRED_URL_SCHEME": "http",
     }
     if overrides:

@@ -10,7 +10,7 @@ from dataclasses import field as dc_field
 from datetime import date
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from incubator.core import audit, states
 from incubator.db import today_local, utcnow
@@ -430,6 +430,20 @@ class OrgFilters:
     def active(self) -> bool:
         return any([self.q, self.district_id, self.org_type, self.service_field, self.grade, self.credit, self.status])
 
+    def args(self) -> dict[str, str]:
+        """The query-string arguments that reproduce these filters (the export form, the export job)."""
+        out = {
+            "q": self.q,
+            "district": str(self.district_id) if self.district_id else "",
+            "type": self.org_type.value if self.org_type else "",
+            "field": self.service_field.value if self.service_field else "",
+            "grade": self.grade or "",
+            "credit": self.credit or "",
+            "status": self.status.value if self.status else "",
+            "sort": self.sort if self.sort != "new" else "",
+        }
+        return {k: v for k, v in out.items() if v}
+
 
 def scoped(query, user):
     """District staff see their district only; city staff and admins all; anyone else nothing."""
@@ -452,6 +466,19 @@ def _active_credit_clause(day: date, kind: CreditKind | None = None):
     if kind is not None:
         clause = and_(clause, CreditRecord.kind == kind)
     return exists().where(clause)
+
+
+def _current_grade(day: date):
+    """The organisation's current grade as a correlated subquery: the newest rating valid on
+    ``day`` (an older, still valid rating does not count) — ``Organization.current_rating`` in SQL."""
+    return (
+        select(Rating.grade)
+        .where(Rating.org_id == Organization.id, Rating.awarded_on <= day, Rating.expires_on >= day)
+        .order_by(Rating.awarded_on.desc(), Rating.id.desc())
+        .limit(1)
+        .correlate(Organization)
+        .scalar_subquery()
+    )
 
 
 def _like(text: str) -> str:
@@ -486,16 +513,7 @@ def org_list_query(user, filters: OrgFilters):
         if filters.grade == "none":
             query = query.where(~exists().where(valid))
         else:
-            # The current grade is the newest valid one; an older, still valid rating does not count.
-            latest_grade = (
-                select(Rating.grade)
-                .where(Rating.org_id == Organization.id, Rating.awarded_on <= filters.on, Rating.expires_on >= filters.on)
-                .order_by(Rating.awarded_on.desc(), Rating.id.desc())
-                .limit(1)
-                .correlate(Organization)
-                .scalar_subquery()
-            )
-            query = query.where(latest_grade == int(filters.grade))
+            query = query.where(_current_grade(filters.on) == int(filters.grade))
     if filters.credit == "clean":
         query = query.where(~_active_credit_clause(filters.on))
     elif filters.credit == "any":
@@ -568,38 +586,114 @@ EXPORT_HEADERS = [
 ]
 
 
-def export_rows(orgs, day: date):
-    """One row per organisation for the Excel export (plain values; the writer neutralises formulas)."""
-    from incubator.web import format_date, format_datetime
+def export_rows(user, filters: OrgFilters):
+    """One row per organisation for the Excel export: the staff list's scope, filters and order.
 
-    for org in orgs:
-        rating = org.current_rating(day)
-        credit = credit_summary(org, day)
-        report = org.latest_annual_report(before_year=day.year)
+    Plain values (the writer neutralises formulas), dates as dates. Rows are read as tuples and
+    streamed, never as ORM objects; the service fields, active credit records and latest annual
+    report come from one query each over the same filtered ids, the current grade from a
+    subquery: four queries whatever the number of organisations.
+    """
+    from incubator.db import to_local
+    from incubator.regions.models import Community, District, Street
+
+    day = filters.on
+    listed = org_list_query(user, filters)
+    ids = listed.with_only_columns(Organization.id).order_by(None)
+
+    fields: dict[int, list[ServiceField]] = {}
+    for org_id, service_field in db.session.execute(
+        select(OrgField.org_id, OrgField.field).where(OrgField.org_id.in_(ids))
+    ):
+        fields.setdefault(org_id, []).append(service_field)
+    catalogue = {f: i for i, f in enumerate(ServiceField)}
+
+    credit: dict[int, list[str]] = {}  # active records by start date, as credit_summary
+    for org_id, kind in db.session.execute(
+        select(CreditRecord.org_id, CreditRecord.kind)
+        .where(
+            CreditRecord.org_id.in_(ids),
+            CreditRecord.start_on <= day,
+            or_(CreditRecord.removed_on.is_(None), CreditRecord.removed_on > day),
+            or_(CreditRecord.end_on.is_(None), CreditRecord.end_on >= day),
+        )
+        .order_by(CreditRecord.org_id, CreditRecord.start_on, CreditRecord.id)
+    ):
+        credit.setdefault(org_id, []).append(kind.label)
+
+    reports: dict[int, tuple[int, AnnualReportResult]] = {}  # latest before this year
+    for org_id, year, result in db.session.execute(
+        select(AnnualReport.org_id, AnnualReport.year, AnnualReport.result)
+        .where(AnnualReport.org_id.in_(ids), AnnualReport.year < day.year)
+    ):
+        if org_id not in reports or year > reports[org_id][0]:
+            reports[org_id] = (year, result)
+
+    district, street, community = aliased(District), aliased(Street), aliased(Community)
+    stmt = (
+        listed.with_only_columns(
+            Organization.id, Organization.name, Organization.org_type, Organization.uscc, Organization.filing_number,
+            district.name, street.name, community.name, Organization.founded_on, Organization.legal_rep,
+            Organization.contact_name, Organization.contact_phone, Organization.staff_count,
+            Organization.social_worker_count, _current_grade(day), Organization.status, Organization.created_at,
+        )
+        .outerjoin(district, district.id == Organization.district_id)
+        .outerjoin(street, street.id == Organization.street_id)
+        .outerjoin(community, community.id == Organization.community_id)
+        .execution_options(yield_per=2000)
+    )
+    filed = OrgType.FILED_COMMUNITY_ORG
+    for (org_id, name, org_type, uscc, filing_number, district_name, street_name, community_name, founded_on, legal_rep,
+         contact_name, contact_phone, staff_count, social_worker_count, grade, status, created_at) in db.session.execute(stmt):
+        report = reports.get(org_id)
         yield [
-            org.name,
-            org.org_type.label,
-            org.identifier,
-            org.district.name if org.district else "",
-            org.street.name if org.street else "",
-            org.community.name if org.community else "",
-            format_date(org.founded_on),
-            org.legal_rep,
-            org.contact_name,
-            org.contact_phone,
-            "、".join(f.label for f in org.fields),
-            org.staff_count,
-            org.social_worker_count,
-            rating.label if rating else "",
-            "、".join(c.kind.label for c in credit) or "正常",
-            f"{report.year}年度 {report.result.label}" if report else "",
-            org.status.label,
-            format_datetime(org.created_at),
+            name,
+            org_type.label,
+            (filing_number if org_type == filed else uscc) or "",  # Organization.identifier
+            district_name or "",
+            street_name or "",
+            community_name or "",
+            founded_on,
+            legal_rep,
+            contact_name,
+            contact_phone,
+            "、".join(f.label for f in sorted(fields.get(org_id, ()), key=catalogue.__getitem__)),
+            staff_count,
+            social_worker_count,
+            f"{grade}A" if grade else "",
+            "、".join(credit.get(org_id, ())) or "正常",
+            f"{report[0]}年度 {report[1].label}" if report else "",
+            status.label,
+            to_local(created_at) if created_at else None,
         ]
 
 
-def export_query(user, filters: OrgFilters):
-    return db.session.scalars(org_list_query(user, filters).options(*list_options()))
+def export_count(user, filters: OrgFilters) -> int:
+    """How many organisations the export of these filters holds."""
+    listed = org_list_query(user, filters).with_only_columns(func.count(Organization.id)).order_by(None)
+    return db.session.scalar(listed) or 0
+
+
+EXPORT_JOB_KIND = "org_export"
+
+
+def request_export(filters: OrgFilters, *, by, rows: int):
+    """Queue the Excel export of the registry under ``filters`` for ``by`` (the caller commits and
+    shows the job); the job applies the user's scope again. While the same export still waits, a
+    second request returns the waiting job."""
+    from incubator.core.jobs import Job, JobStatus, start_job
+    from incubator.orgs.jobs import export_registry
+
+    args, on = filters.args(), filters.on.isoformat()
+    waiting = db.session.scalars(
+        select(Job).where(
+            Job.user_id == by.id, Job.kind == EXPORT_JOB_KIND, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+        )
+    )
+    for job in waiting:
+        if job.args == [by.id, args, on]:
+            return job
+    return start_job(export_registry, by.id, args, on, title=f"导出社会组织名录（{rows:,}个）", user=by, kind=EXPORT_JOB_KIND)
 
 
 # ------------------------------------------------------------------ the profile PDF

@@ -1,7 +1,7 @@
 """社会组织名录: registration, staff list and detail, verification, records, member pages."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -224,19 +224,45 @@ def index():
         org_types=OrgType.choices(),
         service_fields=ServiceField.choices(),
         statuses=Verification.choices(),
+        export_form=forms.PdfForm(),
+        export_limit=_export_limit(),
     )
+
+
+def _export_limit() -> int:
+    return int(current_app.config.get("EXPORT_SYNC_MAX_ROWS", 5000))
 
 
 @bp.get("/export")
 @login_required
 def export():
+    """The Excel file at once up to EXPORT_SYNC_MAX_ROWS organisations; above, a page that offers
+    the background export (a POST: starting a job changes state, a GET never does)."""
     _require_staff()
     from incubator.core.excel import xlsx_response
 
     filters = services.OrgFilters.from_args(request.args)
-    day = today_local()
-    rows = services.export_rows(services.export_query(current_user, filters), day)
-    return xlsx_response(f"社会组织名录-{day:%Y%m%d}.xlsx", services.EXPORT_HEADERS, rows)
+    total = services.export_count(current_user, filters)
+    if total > _export_limit():
+        return render_template("orgs/export_job.html", filters=filters, total=total, limit=_export_limit(),
+                               form=forms.PdfForm())
+    rows = services.export_rows(current_user, filters)
+    return xlsx_response(f"社会组织名录-{filters.on:%Y%m%d}.xlsx", services.EXPORT_HEADERS, rows)
+
+
+@bp.post("/export")
+@login_required
+def export_job():
+    """Start the export of the registry under the posted filters as a background job; show the job."""
+    _require_staff()
+    if not forms.PdfForm().validate():
+        abort(400)
+    filters = services.OrgFilters.from_args(request.form)
+    total = services.export_count(current_user, filters)
+    job = services.request_export(filters, by=current_user, rows=total)
+    db.session.commit()
+    flash(f"正在后台生成Excel（{total:,}个组织），完成后可在本页下载。", "info")
+    return redirect(url_for("system.job", job_id=job.id))
 
 
 @bp.get("/pending")

@@ -146,6 +146,10 @@ class BatchForm(ChineseForm):
     """Only the CSRF token: the selected ids are read with ``parse_ids``."""
 
 
+class ExportForm(ChineseForm):
+    """Only the CSRF token: the list's filters travel as hidden fields, read by ``ListFilters.from_args``."""
+
+
 def parse_ids(values: list[str]) -> list[int]:
     """Selected row ids; junk (``abc``, ``-1``, ``0``, 20 digits) is dropped, at most MAX_BATCH + 1 kept."""
     out = []

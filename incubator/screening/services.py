@@ -267,3 +267,31 @@ def _tell(app: Application, decision: ApplicationStatus, *, note: str | None = N
             queue_mail(to, title, f"{body}\n\n查看申报书：{base}{link}\n\n{platform}")
         except InvalidMail:
             continue
+
+
+# ------------------------------------------------------------------ the export as a background job
+
+EXPORT_JOB_KIND = "screening_export"
+
+
+def request_export(filters, *, by, rows: int):
+    """Queue the Excel export of the list under ``filters`` for ``by`` (the caller commits and shows
+    the job). The job reloads the user and applies the same scope, filters and order as the list;
+    a click on a second button while the same export still waits returns the waiting job."""
+    from incubator.core.jobs import Job, JobStatus, start_job
+    from incubator.screening.jobs import export_applications
+
+    args = {k: str(v) for k, v in filters.args().items()}
+    on = filters.on.isoformat()
+    waiting = db.session.scalars(
+        select(Job).where(
+            Job.user_id == by.id, Job.kind == EXPORT_JOB_KIND, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+        )
+    )
+    for job in waiting:
+        if job.args == [by.id, args, on]:
+            return job
+    return start_job(
+        export_applications, by.id, args, on,
+        title=f"导出资格审查申报书清单（{rows:,}条）", user=by, kind=EXPORT_JOB_KIND,
+    )

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -100,19 +100,50 @@ def index():
         status_tones=STATUS_TONES,
         screenable=SCREENABLE,
         batch_form=forms.BatchForm(),
+        export_form=forms.ExportForm(),
+        export_limit=_export_limit(),
         back=urlencode(dict(filters.args(), page=page.page)),
     )
+
+
+def _export_limit() -> int:
+    return int(current_app.config.get("EXPORT_SYNC_MAX_ROWS", 5000))
 
 
 @bp.get("/export")
 @login_required
 def export():
+    """The Excel file at once, up to EXPORT_SYNC_MAX_ROWS rows; above, a page that offers the
+    background export (a POST: starting a job changes state, a GET never does)."""
     from incubator.core.excel import xlsx_response
 
     _require_screener()
     filters = queries.ListFilters.from_args(request.args)
-    rows = list(queries.export_rows(current_user, filters))
-    return xlsx_response(f"资格审查-申报书清单-{today_local():%Y%m%d}.xlsx", queries.EXPORT_HEADERS, rows)
+    calls = queries.visible_calls()
+    total = queries.export_count(current_user, filters, calls=calls)
+    if total > _export_limit():
+        return render_template(
+            "screening/export_job.html", filters=filters, total=total, limit=_export_limit(), form=forms.ExportForm()
+        )
+    rows = queries.export_rows(current_user, filters, calls=calls)
+    return xlsx_response(f"资格审查-申报书清单-{filters.on:%Y%m%d}.xlsx", queries.EXPORT_HEADERS, rows)
+
+
+@bp.post("/export")
+@login_required
+def export_job():
+    """Start the export of the list under the posted filters as a background job; show the job."""
+    _require_screener()
+    form = forms.ExportForm()
+    if not form.validate():
+        flash("页面已过期，请刷新后重试。", "danger")
+        return redirect(url_for("screening.index"))
+    filters = queries.ListFilters.from_args(request.form)
+    total = queries.export_count(current_user, filters)
+    job = services.request_export(filters, by=current_user, rows=total)
+    db.session.commit()
+    flash(f"正在后台生成Excel（{total:,}条），完成后可在本页下载。", "info")
+    return redirect(url_for("system.job", job_id=job.id))
 
 
 @bp.post("/batch-pass")

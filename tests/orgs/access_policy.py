@@ -37,6 +37,8 @@ RULES = [
     Rule("orgs.check_uscc", "GET", lambda w: "/orgs/check-uscc?code=52440106MJL001238R", public=True),
     Rule("orgs.index", "GET", lambda w: "/orgs/", allow=ALL_STAFF),
     Rule("orgs.export", "GET", lambda w: "/orgs/export", allow=ALL_STAFF),
+    Rule("orgs.export_job", "POST", lambda w: "/orgs/export", allow=ALL_STAFF,
+         data=lambda w: {"district": str(w.district_b.id), "status": "verified"}),
     Rule("orgs.pending", "GET", lambda w: "/orgs/pending", allow=ALL_STAFF),
     Rule("orgs.detail", "GET", lambda w: f"/orgs/{w.org_a.id}", allow={**STAFF_OF_A, "applicant_a": OK}),
     Rule("orgs.verify", "POST", lambda w: f"/orgs/{w.org_a.id}/verify", allow=STAFF_OF_A, setup=_pending),

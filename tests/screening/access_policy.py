@@ -33,6 +33,8 @@ RULES = [
     Rule("screening.index", "GET", lambda w: "/staff/applications/?q=%27+OR+1%3D1--&status=all&per_page=100",
          allow=SCREENERS, setup=_submitted_a),
     Rule("screening.export", "GET", lambda w: "/staff/applications/export?status=all", allow=SCREENERS, setup=_submitted_a),
+    Rule("screening.export_job", "POST", lambda w: "/staff/applications/export", allow=SCREENERS, setup=_submitted_a,
+         data=lambda w: {"status": "all", "district": str(w.district_b.id)}),
     Rule("screening.batch_pass", "POST", lambda w: "/staff/applications/batch-pass", allow=SCREENERS, setup=_submitted_a,
          data=lambda w: {"ids": [str(w.app_a.id)]}),
     Rule("screening.detail", "GET", lambda w: f"/staff/applications/{w.app_a.id}", allow=SCREENERS_A, setup=_submitted_a),
