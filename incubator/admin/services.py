@@ -4,6 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from incubator.accounts.normalize import single_line
+# How audit rows read (labels, values, names) lives in audit_labels; the views take it from here.
+from incubator.admin.audit_labels import OBJECT_LABELS, describe_change  # noqa: F401
+from incubator.admin.audit_labels import load_names as audit_names  # noqa: F401
 from incubator.core.audit import AuditLog
 from incubator.db import from_local
 from incubator.extensions import db
@@ -74,93 +77,3 @@ def organization_choices() -> list[tuple[int, str]]:
     from incubator.orgs.models import Organization
 
     return [tuple(row) for row in db.session.execute(db.select(Organization.id, Organization.name).order_by(Organization.name))]
-
-
-# --- reading audit rows -------------------------------------------------------------------------
-
-OBJECT_LABELS = {
-    "User": "用户",
-    "Organization": "社会组织",
-    "CreditRecord": "信用记录",
-    "Call": "申报通知",
-    "Application": "申报书",
-    "Job": "后台任务",
-    "StoredFile": "文件",
-    "WorkdayOverride": "工作日调整",
-    "CalendarYear": "工作日历年度",
-}
-# Keys of before/after that the account pages write; others are shown as they are stored.
-CHANGE_LABELS = {
-    "role": "角色",
-    "district_id": "所属区",
-    "org_id": "所属组织",
-    "is_org_admin": "组织管理员",
-    "email": "邮箱",
-    "active": "账号启用",
-}
-
-
-def audit_names(rows) -> dict[tuple[str, int], str]:
-    """Names of the users, districts and organisations that a page of audit rows refers to, in
-    at most three queries whatever the number of rows: {("User", 7): "孙磊", ("district_id", 3): "涧西区"}."""
-    from incubator.accounts.models import User
-    from incubator.orgs.models import Organization
-    from incubator.regions.models import District
-
-    wanted: dict[str, set[int]] = {"User": set(), "district_id": set(), "org_id": set()}
-    for row in rows:
-        if row.object_type == "User" and row.object_id:
-            wanted["User"].add(row.object_id)
-        for side in (row.before, row.after):
-            if isinstance(side, dict):
-                for key in ("district_id", "org_id"):
-                    if isinstance(side.get(key), int):
-                        wanted[key].add(side[key])
-    names: dict[tuple[str, int], str] = {}
-    for key, model in (("User", User), ("district_id", District), ("org_id", Organization)):
-        ids = [i for i in wanted[key] if 0 < i <= MAX_DB_INT]
-        if ids:
-            for id_, name in db.session.execute(db.select(model.id, model.name).where(model.id.in_(ids))):
-                names[(key, id_)] = name
-    return names
-
-
-def _change_value(key: str, value, names: dict) -> str:
-    import json
-
-    from incubator.accounts.models import Role
-
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if key == "role" and value in Role._value2member_map_:
-        return Role(value).label
-    if key in ("district_id", "org_id") and isinstance(value, int):
-        return names.get((key, value), f"#{value}")
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def describe_change(row, names: dict) -> list[tuple[str, str | None, str | None]]:
-    """(label, before, after) per key of the row's before/after; for a change with both sides only
-    the keys whose value changed. A side that is absent is None."""
-    before = row.before if isinstance(row.before, dict) else None
-    after = row.after if isinstance(row.after, dict) else None
-    if before is None and after is None:
-        if row.before is None and row.after is None:
-            return []
-        return [("", _change_value("", row.before, names) if row.before is not None else None,
-                 _change_value("", row.after, names) if row.after is not None else None)]
-    keys = list(dict.fromkeys([*(before or {}), *(after or {})]))
-    if before is not None and after is not None:
-        keys = [k for k in keys if before.get(k) != after.get(k)]
-    return [
-        (
-            CHANGE_LABELS.get(key, key),
-            _change_value(key, before.get(key), names) if before is not None else None,
-            _change_value(key, after.get(key), names) if after is not None else None,
-        )
-        for key in keys
-    ]

@@ -10,33 +10,12 @@ from incubator.accounts import services as accounts
 from incubator.accounts.forms import ConfirmForm, UserCreateForm, UserEditForm
 from incubator.accounts.models import Role
 from incubator.admin import services
+from incubator.admin.audit_labels import action_label
 from incubator.core.audit import AuditLog
 from incubator.extensions import db, login_manager
 from incubator.regions.services import district_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-ACTION_LABELS = {
-    "login": "登录",
-    "logout": "退出登录",
-    "password_changed": "修改密码",
-    "password_reset": "重置密码",
-    "password_reset_requested": "申请重置密码",
-    "invitation_accepted": "接受邀请并设置密码",
-    "set_password_link_sent": "发送设置密码链接",
-    "email_changed": "修改登录邮箱",
-    "2fa_enrolled": "启用两步验证",
-    "2fa_reset": "重置两步验证",
-    "2fa_recovery_code_used": "使用恢复码登录",
-    "2fa_recovery_codes_regenerated": "重新生成恢复码",
-    "user_created": "创建用户",
-    "user_disabled": "停用账号",
-    "user_enabled": "启用账号",
-    "role_changed": "修改角色",
-    "member_invited": "邀请组织成员",
-    "member_removed": "移除组织成员",
-}
-
 
 @bp.before_request
 def _admins_only():
@@ -49,7 +28,8 @@ def _admins_only():
 
 @bp.app_template_filter("audit_action")
 def audit_action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
+    """The Chinese label of an audit action (incubator/admin/audit_labels.py); unknown ones as stored."""
+    return action_label(action)
 
 
 @bp.app_template_filter("audit_json")
