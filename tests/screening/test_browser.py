@@ -79,9 +79,12 @@ def test_staff_screen_in_the_browser(db, live_server, page, two_districts):
     assert table.locator("tbody tr").count() == 8
     assert page.get_by_test_id("screening-count").inner_text() == "8"
     # filters: only the 公益微创投 call, sorted by grant
-    page.select_option("#call", str(w.call.id))
+    # each select submits its form: wait for that navigation, or the next change lands on the old page
+    with page.expect_navigation():
+        page.select_option("#call", str(w.call.id))
     page.wait_for_load_state("networkidle")
-    page.select_option("#sort", "grant_desc")
+    with page.expect_navigation():
+        page.select_option("#sort", "grant_desc")
     page.wait_for_load_state("networkidle")
     assert f"call={w.call.id}" in page.url and "sort=grant_desc" in page.url
     rows = table.locator("tbody tr")
