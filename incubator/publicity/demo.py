@@ -266,10 +266,12 @@ def _roadshow(call: Call, written, staff, today: date, rnd: random.Random):
         pool.remove(demo_expert)
         pool.insert(0, demo_expert)
     conflicts = services.detect_conflicts(r2, promoted, pool)
-    judges = [e for e in pool if not any((a.id, e.id) in conflicts for a in promoted)][:5]
+    # the demo expert judges (recused where a conflict is found); the others have none
+    judges = [e for e in pool if e is demo_expert or not any((a.id, e.id) in conflicts for a in promoted)][:5]
     for app in promoted:
         for e in judges:
-            services.manual_assign(r2, app, e, by=staff)
+            if (app.id, e.id) not in conflicts:
+                services.manual_assign(r2, app, e, by=staff)
     services.open_scoring(r2, by=staff)
     s = roadshow.create_session(r2, by=staff, title=f"{call.title}复审路演", held_on=today,
                                 venue="洛阳市社会组织孵化基地一楼路演厅")
@@ -284,6 +286,8 @@ def _roadshow(call: Call, written, staff, today: date, rnd: random.Random):
         scorers = judges if i < 2 else [j for j in judges if j is not demo_expert][:3]
         for e in scorers:
             item = roadshow.judge_item(s, e, c.id)
+            if item.assignment is None:  # recused
+                continue
             points = {cr.id: int(round(cr.max_points * min(1.0, max(0.4, rnd.gauss(quality[i], 0.07)))))
                       for cr in r2.criteria}
             roadshow.score_contestant(item, by=e.user, points=points, confirm_no_conflict=True)

@@ -370,7 +370,7 @@ def score_sheet_context(round_: ReviewRound) -> dict:
     return {
         "title": "评分汇总表",
         "subtitle": f"{call.title}　{round_.title}（{round_.kind.label}）",
-        "criteria": [{"name": c.name, "max_points": c.max_points, "weight": f"{Decimal(c.weight):g}"} for c in criteria],
+        "criteria": [{"name": c.name, "max_points": c.max_points, "weight": f"{Decimal(c.weight).normalize():f}"} for c in criteria],
         "panels": [dict(p, index=i) for i, p in enumerate(panels.values(), 1)],
         "rule_text": rule_text(round_),
         "tie_breaks": ranking.tie_breaks,

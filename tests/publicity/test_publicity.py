@@ -13,7 +13,7 @@ from incubator.notifications.models import Notification
 from incubator.publicity import services
 from incubator.publicity.models import FundingListStatus, Objection, ObjectionStatus, PublicityStatus
 from tests.conftest import login_as
-from tests.publicity.helpers import ended_publicity, funding_world, open_publicity, running_publicity
+from tests.publicity.helpers import ended_publicity, funding_world, running_publicity
 
 
 # --------------------------------------------------------------------------- end dates
