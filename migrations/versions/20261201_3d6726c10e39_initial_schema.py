@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6cc1544ab6d0
+Revision ID: 3d6726c10e39
 Revises: 
-Create Date: 2026-12-01 13:46:13.214927+08:00
+Create Date: 2026-12-01 14:06:17.355627+08:00
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import incubator.applications.models
 import incubator.db
 
 # revision identifiers, used by Alembic.
-revision = '6cc1544ab6d0'
+revision = '3d6726c10e39'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -428,7 +428,7 @@ def upgrade():
     sa.Column('call_id', sa.Integer(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('number', sa.String(length=30), nullable=True),
-    sa.Column('status', sa.Enum('draft', 'submitted', 'returned', 'resubmitted', 'passed', 'rejected', 'withdrawn', name='applicationstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'submitted', 'returned', 'resubmitted', 'passed', 'rejected', 'withdrawn', 'proposed', 'publicized', 'funded', 'cancelled', name='applicationstatus', native_enum=False, length=30), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('field', sa.Enum('elderly', 'childcare', 'disability', 'youth', 'employment', 'health', 'culture_sports', 'community_governance', 'relief', 'environment', 'other', name='servicefield', native_enum=False, length=30), nullable=True),
     sa.Column('service_communities', sa.Text(), nullable=False),
@@ -721,7 +721,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('draft', 'submitted', 'returned', 'resubmitted', 'passed', 'rejected', 'withdrawn', name='applicationstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'submitted', 'returned', 'resubmitted', 'passed', 'rejected', 'withdrawn', 'proposed', 'publicized', 'funded', 'cancelled', name='applicationstatus', native_enum=False, length=30), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('submitted_at', sa.DateTime(), nullable=False),
     sa.Column('submitted_by_id', sa.Integer(), nullable=True),
@@ -735,6 +735,28 @@ def upgrade():
     )
     with op.batch_alter_table('application_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_application_version_application_id'), ['application_id'], unique=False)
+
+    op.create_table('funding_list',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('draft', 'approved', 'publicizing', 'final', name='fundingliststatus', native_enum=False, length=30), nullable=False),
+    sa.Column('total', incubator.db.Money(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(), nullable=True),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('total IS NULL OR total >= 0', name=op.f('ck_funding_list_total_nonneg')),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['user_account.id'], name=op.f('fk_funding_list_approved_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_funding_list_call_id_call'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['round_id'], ['review_round.id'], name=op.f('fk_funding_list_round_id_review_round'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_funding_list')),
+    sa.UniqueConstraint('call_id', name=op.f('uq_funding_list_call_id'))
+    )
+    with op.batch_alter_table('funding_list', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_funding_list_round_id'), ['round_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_funding_list_status'), ['status'], unique=False)
 
     op.create_table('review_conflict',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -805,6 +827,28 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_review_draw_replaces_assignment_id'), ['replaces_assignment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_draw_round_id'), ['round_id'], unique=False)
 
+    op.create_table('review_expert_rating',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('expert_id', sa.Integer(), nullable=False),
+    sa.Column('timeliness', sa.Integer(), nullable=False),
+    sa.Column('quality', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('rated_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('quality BETWEEN 1 AND 5', name=op.f('ck_review_expert_rating_quality_range')),
+    sa.CheckConstraint('timeliness BETWEEN 1 AND 5', name=op.f('ck_review_expert_rating_timeliness_range')),
+    sa.ForeignKeyConstraint(['expert_id'], ['expert.id'], name=op.f('fk_review_expert_rating_expert_id_expert'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['rated_by_id'], ['user_account.id'], name=op.f('fk_review_expert_rating_rated_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['round_id'], ['review_round.id'], name=op.f('fk_review_expert_rating_round_id_review_round'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_expert_rating')),
+    sa.UniqueConstraint('round_id', 'expert_id', name=op.f('uq_review_expert_rating_round_id_expert_id'))
+    )
+    with op.batch_alter_table('review_expert_rating', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_expert_rating_expert_id'), ['expert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_expert_rating_round_id'), ['round_id'], unique=False)
+
     op.create_table('review_round_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -820,6 +864,78 @@ def upgrade():
     with op.batch_alter_table('review_round_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_review_round_entry_application_id'), ['application_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_round_entry_round_id'), ['round_id'], unique=False)
+
+    op.create_table('roadshow_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('venue', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.Enum('planned', 'live', 'ended', name='sessionstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('opened_at', sa.DateTime(), nullable=True),
+    sa.Column('ended_at', sa.DateTime(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_roadshow_session_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['round_id'], ['review_round.id'], name=op.f('fk_roadshow_session_round_id_review_round'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_roadshow_session')),
+    sa.UniqueConstraint('round_id', name=op.f('uq_roadshow_session_round_id'))
+    )
+    with op.batch_alter_table('roadshow_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_roadshow_session_status'), ['status'], unique=False)
+
+    op.create_table('funding_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('list_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Numeric(precision=6, scale=2), nullable=True),
+    sa.Column('amount', incubator.db.Money(), nullable=True),
+    sa.Column('added_at', sa.DateTime(), nullable=False),
+    sa.Column('added_by_id', sa.Integer(), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(), nullable=True),
+    sa.Column('cancel_reason', sa.Text(), nullable=True),
+    sa.CheckConstraint('amount IS NULL OR amount > 0', name=op.f('ck_funding_item_amount_pos')),
+    sa.ForeignKeyConstraint(['added_by_id'], ['user_account.id'], name=op.f('fk_funding_item_added_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_funding_item_application_id_application'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['list_id'], ['funding_list.id'], name=op.f('fk_funding_item_list_id_funding_list'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_funding_item')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_funding_item_application_id'))
+    )
+    with op.batch_alter_table('funding_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_funding_item_list_id'), ['list_id'], unique=False)
+
+    op.create_table('publicity',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('list_id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('notice', sa.Text(), nullable=False),
+    sa.Column('contact', sa.String(length=200), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('workdays', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('open', 'final', name='publicitystatus', native_enum=False, length=30), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('started_by_id', sa.Integer(), nullable=True),
+    sa.Column('finalized_at', sa.DateTime(), nullable=True),
+    sa.Column('finalized_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_publicity_ends_after_start')),
+    sa.CheckConstraint('workdays >= 1', name=op.f('ck_publicity_workdays_pos')),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_publicity_call_id_call'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['finalized_by_id'], ['user_account.id'], name=op.f('fk_publicity_finalized_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['list_id'], ['funding_list.id'], name=op.f('fk_publicity_list_id_funding_list'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['started_by_id'], ['user_account.id'], name=op.f('fk_publicity_started_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_publicity')),
+    sa.UniqueConstraint('list_id', name=op.f('uq_publicity_list_id'))
+    )
+    with op.batch_alter_table('publicity', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_publicity_call_id'), ['call_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_publicity_ends_on'), ['ends_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_publicity_status'), ['status'], unique=False)
 
     op.create_table('review_assignment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -849,6 +965,50 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_review_assignment_expert_id'), ['expert_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_assignment_round_id'), ['round_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_assignment_status'), ['status'], unique=False)
+
+    op.create_table('roadshow_contestant',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('waiting', 'presenting', 'finished', name='contestantstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=True),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint('position >= 1', name=op.f('ck_roadshow_contestant_position_pos')),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_roadshow_contestant_application_id_application'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['session_id'], ['roadshow_session.id'], name=op.f('fk_roadshow_contestant_session_id_roadshow_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_roadshow_contestant')),
+    sa.UniqueConstraint('session_id', 'application_id', name=op.f('uq_roadshow_contestant_session_id_application_id'))
+    )
+    with op.batch_alter_table('roadshow_contestant', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_roadshow_contestant_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_roadshow_contestant_session_id'), ['session_id'], unique=False)
+
+    op.create_table('objection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('publicity_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=True),
+    sa.Column('reference', sa.String(length=30), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('open', 'upheld', 'not_upheld', name='objectionstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=True),
+    sa.Column('answered_at', sa.DateTime(), nullable=True),
+    sa.Column('answered_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['answered_by_id'], ['user_account.id'], name=op.f('fk_objection_answered_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['item_id'], ['funding_item.id'], name=op.f('fk_objection_item_id_funding_item'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['publicity_id'], ['publicity.id'], name=op.f('fk_objection_publicity_id_publicity'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_objection')),
+    sa.UniqueConstraint('reference', name=op.f('uq_objection_reference'))
+    )
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_objection_item_id'), ['item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objection_publicity_id'), ['publicity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objection_status'), ['status'], unique=False)
 
     op.create_table('review_reminder_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -930,6 +1090,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_review_reminder_log_assignment_id'))
 
     op.drop_table('review_reminder_log')
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_objection_status'))
+        batch_op.drop_index(batch_op.f('ix_objection_publicity_id'))
+        batch_op.drop_index(batch_op.f('ix_objection_item_id'))
+
+    op.drop_table('objection')
+    with op.batch_alter_table('roadshow_contestant', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_roadshow_contestant_session_id'))
+        batch_op.drop_index(batch_op.f('ix_roadshow_contestant_application_id'))
+
+    op.drop_table('roadshow_contestant')
     with op.batch_alter_table('review_assignment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_assignment_status'))
         batch_op.drop_index(batch_op.f('ix_review_assignment_round_id'))
@@ -938,11 +1109,30 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_review_assignment_application_id'))
 
     op.drop_table('review_assignment')
+    with op.batch_alter_table('publicity', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_publicity_status'))
+        batch_op.drop_index(batch_op.f('ix_publicity_ends_on'))
+        batch_op.drop_index(batch_op.f('ix_publicity_call_id'))
+
+    op.drop_table('publicity')
+    with op.batch_alter_table('funding_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_funding_item_list_id'))
+
+    op.drop_table('funding_item')
+    with op.batch_alter_table('roadshow_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_roadshow_session_status'))
+
+    op.drop_table('roadshow_session')
     with op.batch_alter_table('review_round_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_round_entry_round_id'))
         batch_op.drop_index(batch_op.f('ix_review_round_entry_application_id'))
 
     op.drop_table('review_round_entry')
+    with op.batch_alter_table('review_expert_rating', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_expert_rating_round_id'))
+        batch_op.drop_index(batch_op.f('ix_review_expert_rating_expert_id'))
+
+    op.drop_table('review_expert_rating')
     with op.batch_alter_table('review_draw', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_draw_round_id'))
         batch_op.drop_index(batch_op.f('ix_review_draw_replaces_assignment_id'))
@@ -959,6 +1149,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_review_conflict_application_id'))
 
     op.drop_table('review_conflict')
+    with op.batch_alter_table('funding_list', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_funding_list_status'))
+        batch_op.drop_index(batch_op.f('ix_funding_list_round_id'))
+
+    op.drop_table('funding_list')
     with op.batch_alter_table('application_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_application_version_application_id'))
 
