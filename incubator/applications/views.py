@@ -44,7 +44,7 @@ from incubator.orgs.models import ServiceField
 
 bp = Blueprint("applications", __name__)
 
-MAX_ID = 2**31 - 1
+from incubator.core.ids import MAX_ID  # noqa: E402
 BLANK_ROWS = 2  # empty rows under each table (the no-JS way to add rows)
 TOO_LARGE = "填写的内容过长（超过系统允许的大小），本次未保存。请精简较长的文字或分次填写后再保存。"
 

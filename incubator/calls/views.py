@@ -26,7 +26,7 @@ def _latest_open_calls(limit: int = 5):
     return services.latest_open_calls(limit)
 
 
-MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: a larger id in a URL is "not found", not a database error
+from incubator.core.ids import MAX_ID  # noqa: E402
 
 
 @bp.before_request

@@ -10,7 +10,7 @@ from incubator.notifications.models import Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
-MAX_ID = 2**31 - 1
+from incubator.core.ids import MAX_ID  # noqa: E402
 
 
 @bp.app_context_processor

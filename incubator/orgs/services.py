@@ -29,16 +29,9 @@ from incubator.orgs.models import (
 )
 from incubator.orgs.rules import CREDIT_RULES, abnormal_removal_due, rating_default_expiry
 
-MAX_ID = 2**31 - 1  # INTEGER primary keys: a larger id cannot exist (and PostgreSQL refuses to compare it)
+from incubator.core.ids import MAX_ID, as_id  # noqa: E402,F401
 
 
-def as_id(value) -> int | None:
-    """A plausible row id from user input (URL part, query string), or None."""
-    text = str(value).strip() if value is not None else ""
-    if not text.isdigit() or len(text) > 10:
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
 
 
 # ------------------------------------------------------------------ domain errors

@@ -38,7 +38,7 @@ from incubator.pools.models import (
 )
 from incubator.review import conflicts
 
-MAX_ID = 2**31 - 1
+from incubator.core.ids import MAX_ID, as_id  # noqa: E402,F401
 PER_PAGE = 20
 MAX_REVIEWS_LIMIT = 100
 
@@ -148,12 +148,6 @@ def expert_for_user(user) -> Expert | None:
     )
 
 
-def as_id(value) -> int | None:
-    text = str(value).strip() if value is not None else ""
-    if not text.isdigit() or len(text) > 10:
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
 
 
 def load_for_detail(expert_id: int) -> Expert | None:

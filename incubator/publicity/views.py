@@ -30,7 +30,7 @@ from incubator.publicity.models import (
 
 bp = Blueprint("publicity", __name__)
 
-MAX_ID = 2_147_483_647
+from incubator.core.ids import MAX_ID  # noqa: E402
 OBJECTION_RATE = "5 per hour;20 per day"
 
 

@@ -21,7 +21,7 @@ from incubator.review.ranking_models import RATING_LABELS
 
 bp = Blueprint("ranking", __name__, url_prefix="/staff/ranking")
 
-MAX_ID = 2_147_483_647
+from incubator.core.ids import MAX_ID  # noqa: E402
 
 
 def _require_staff() -> None:

@@ -34,7 +34,7 @@ from incubator.review.models import (
 
 bp = Blueprint("review", __name__)
 
-MAX_ID = 2_147_483_647
+from incubator.core.ids import MAX_ID  # noqa: E402
 
 
 # --------------------------------------------------------------------------- helpers

@@ -48,7 +48,7 @@ from incubator.regions.models import District
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 20
-MAX_ID = 2**31 - 1
+from incubator.core.ids import MAX_ID  # noqa: E402
 
 # Status filter: "pending" (待审查 = SCREENABLE) is the default work queue; "all" shows every
 # submitted application; otherwise one status. Drafts are never listed.
