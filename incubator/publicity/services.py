@@ -574,7 +574,7 @@ def finalize(publicity: Publicity, *, by, today: date | None = None) -> int:
         transition(app, ApplicationStatus.FUNDED, by=by, note=f"公示期满，确定资助 {_yuan(item.amount)}")
         confirmed += 1
         _tell_org(app, f"确定资助：{app.number}",
-                  f"您单位申报的{app.quoted_title}（{app.number}）经公示无异议，确定资助 {_yuan(item.amount)}。"
+                  f"您单位申报的{app.quoted_title}（{app.number}）公示期满，确定资助 {_yuan(item.amount)}。"
                   "请留意后续立项和签订资助协议的通知。")
     db.session.flush()
     audit.record("publicity.finalize", publicity, after={"funded": confirmed, "total": flist.proposed_total},
