@@ -13,3 +13,4 @@ from incubator.review import models as review_models  # noqa: F401
 from incubator.review import ranking_models  # noqa: F401  (expert ratings)
 from incubator.roadshow import models as roadshow_models  # noqa: F401
 from incubator.publicity import models as publicity_models  # noqa: F401
+from incubator.projects import models as projects_models  # noqa: F401

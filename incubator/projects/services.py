@@ -1,0 +1,360 @@
+"""Services of funded projects: 立项, the tranche schedule, conditions and payments.
+
+They take model objects and typed keyword arguments, change data, flush and never commit. Refusals
+raise ``ProjectError`` (Chinese message); a user without the right raises ``NotAllowed``.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from incubator.applications.models import Application, ApplicationStatus
+from incubator.applications.numbering import next_number
+from incubator.core import audit
+from incubator.core.states import transition
+from incubator.db import today_local, utcnow
+from incubator.extensions import db
+from incubator.projects.models import (
+    PaymentRequest,
+    PaymentStatus,
+    Project,
+    ProjectKind,
+    ProjectStatus,
+    Tranche,
+    TrancheCondition,
+    TrancheStatus,
+)
+from incubator.projects.tranches import check_shares, split_tranches
+
+NUMBER_PREFIX = "XM"
+MAX_YEARS = 3  # 财政部令第102号: never more than 3 years
+TEXT_FIELDS = ("purchasing_department", "service_content", "quantity", "quality_standard", "prior_assessment")
+
+
+class ProjectError(Exception):
+    """A refused change; the message is Chinese and shown to the user."""
+
+
+class NotAllowed(ProjectError):
+    pass
+
+
+# ---------------------------------------------------------------- 立项
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return date(day.year + years, 3, 1)
+
+
+def term_years_needed(term_start: date, term_end: date) -> int:
+    """1, 2 or 3: the smallest number of whole years the (inclusive) term fits in; 4 = over three years."""
+    for years in range(1, MAX_YEARS + 1):
+        if term_end < add_years(term_start, years):
+            return years
+    return MAX_YEARS + 1
+
+
+def check_term(term_start: date, term_end: date, term_reason: str | None) -> str | None:
+    if term_start is None or term_end is None:
+        raise ProjectError("请填写服务期限的起止日期")
+    if term_end < term_start:
+        raise ProjectError("服务期限的结束日期不能早于开始日期")
+    years = term_years_needed(term_start, term_end)
+    if years > MAX_YEARS:
+        raise ProjectError("服务期限不得超过3年（政府购买服务管理办法）")
+    reason = (term_reason or "").strip() or None
+    if years > 1 and reason is None:
+        raise ProjectError("服务期限超过1年的，须说明理由（服务内容稳定且预算有保障）")
+    return reason
+
+
+def _check_amount(amount) -> Decimal:
+    if isinstance(amount, float) or not isinstance(amount, (Decimal, int)) or isinstance(amount, bool):
+        raise ProjectError("金额必须是精确的数值")
+    amount = Decimal(amount)
+    if not amount.is_finite() or amount <= 0:
+        raise ProjectError("立项金额必须大于0")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ProjectError("金额最多保留两位小数（精确到分）")
+    return amount
+
+
+def _require_manager(org, by) -> None:
+    from incubator.accounts.models import Role
+
+    if not (getattr(by, "is_authenticated", False) and by.role == Role.STAFF and by.sees_district(org.district_id)):
+        raise NotAllowed("只有该组织所在辖区的民政工作人员可以办理")
+
+
+def _new_project(*, org, by, kind: ProjectKind, title: str, amount, term_start: date, term_end: date,
+                 term_reason: str | None, budget_line: str | None, budget_year: int | None, call=None,
+                 application=None, **fields) -> Project:
+    unknown = set(fields) - set(TEXT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    _require_manager(org, by)
+    amount = _check_amount(amount)
+    reason = check_term(term_start, term_end, term_reason)
+    title = (title or "").strip()
+    if not title:
+        raise ProjectError("请填写项目名称")
+    if not (budget_line or "").strip() or not budget_year:
+        raise ProjectError("请填写已批复的预算来源（预算项目及年度）：预算未批复不得立项")
+    project = Project(
+        number=next_number(NUMBER_PREFIX, today_local().year),
+        kind=kind, org_id=org.id, org=org, call_id=getattr(call, "id", None),
+        application_id=getattr(application, "id", None), title=title, amount=amount,
+        term_start=term_start, term_end=term_end, term_reason=reason,
+        budget_line=budget_line.strip(), budget_year=int(budget_year),
+        status=ProjectStatus.LAUNCHED, launched_by_id=by.id,
+        **{k: (v or "").strip() for k, v in fields.items()},
+    )
+    db.session.add(project)
+    db.session.flush()
+    audit.record("project.launched", project, after={"number": project.number, "amount": amount,
+                                                     "org_id": org.id, "kind": kind}, actor=by)
+    db.session.flush()
+    return project
+
+
+def project_for_application(application: Application) -> Project | None:
+    return db.session.scalar(select(Project).where(Project.application_id == application.id))
+
+
+def launch_from_application(application: Application, *, by, amount: Decimal | None = None, term_start: date,
+                            term_end: date, term_reason: str | None = None, budget_line: str | None = None,
+                            budget_year: int | None = None, title: str | None = None, **fields) -> Project:
+    """立项 of a funded (已确定资助) application; amount defaults to, and may not exceed, the approved grant."""
+    from incubator.publicity.models import FundingItem
+
+    if application.status != ApplicationStatus.FUNDED:
+        raise ProjectError(f"只有已确定资助的申报项目才能立项（当前状态：{application.status.label}）")
+    if project_for_application(application) is not None:
+        raise ProjectError("该申报项目已立项，同一项目不重复资助")
+    item = db.session.scalar(select(FundingItem).where(FundingItem.application_id == application.id))
+    granted = item.amount if item is not None and item.active else None
+    if amount is None:
+        amount = granted
+        if amount is None:
+            raise ProjectError("请填写立项金额")
+    elif granted is not None and not isinstance(amount, float) and Decimal(amount) > granted:
+        raise ProjectError(f"立项金额不能超过确定的资助金额（{granted}元）")
+    return _new_project(org=application.org, by=by, kind=ProjectKind.GRANT, title=title or application.title,
+                        amount=amount, term_start=term_start, term_end=term_end, term_reason=term_reason,
+                        budget_line=budget_line, budget_year=budget_year, call=application.call,
+                        application=application, **fields)
+
+
+def launch_purchase(org, *, by, title: str, amount: Decimal, term_start: date, term_end: date,
+                    term_reason: str | None = None, budget_line: str | None = None, budget_year: int | None = None,
+                    call=None, **fields) -> Project:
+    """立项 of a purchase of service (政府购买服务) with a chosen supplier (承接主体)."""
+    records = org.active_credit_records(today_local())
+    if records:
+        raise ProjectError(f"承接主体处于{records[0].kind.label}（{records[0].reason}），不得承接政府购买服务")
+    return _new_project(org=org, by=by, kind=ProjectKind.PURCHASE, title=title, amount=amount,
+                        term_start=term_start, term_end=term_end, term_reason=term_reason, budget_line=budget_line,
+                        budget_year=budget_year, call=call, **fields)
+
+
+# ---------------------------------------------------------------- tranches
+
+def set_tranche_schedule(project: Project, shares: list[Decimal], conditions: list[TrancheCondition], *,
+                         by) -> list[Tranche]:
+    """Replace the schedule (only while no tranche has been requested): amounts from split_tranches."""
+    _require_manager(project.org, by)
+    if project.status in (ProjectStatus.CLOSED, ProjectStatus.TERMINATED):
+        raise ProjectError("项目已结项或终止，不能调整拨付计划")
+    if len(shares) != len(conditions):
+        raise ProjectError("每一期都须设置拨付条件")
+    try:
+        shares = check_shares(shares)
+        amounts = split_tranches(project.amount, shares)
+    except ValueError as exc:
+        raise ProjectError(str(exc)) from exc
+    conditions = [TrancheCondition(c) for c in conditions]
+    old = list(project.tranches)
+    if any(t.status not in (TrancheStatus.PENDING, TrancheStatus.REQUESTABLE) for t in old):
+        raise ProjectError("已有分期申请或拨付，不能再调整拨付计划")
+    before = [{"share": t.share, "amount": t.amount, "condition": t.condition} for t in old]
+    for t in old:
+        project.tranches.remove(t)
+        db.session.delete(t)
+    db.session.flush()
+    for i, (share, amount, condition) in enumerate(zip(shares, amounts, conditions), start=1):
+        status = TrancheStatus.REQUESTABLE if project.condition_met(condition) else TrancheStatus.PENDING
+        project.tranches.append(Tranche(sequence=i, share=share, amount=amount, condition=condition, status=status))
+    db.session.flush()
+    audit.record("project.tranche_schedule", project, before=before or None,
+                 after=[{"share": t.share, "amount": t.amount, "condition": t.condition} for t in project.tranches],
+                 actor=by)
+    db.session.flush()
+    return list(project.tranches)
+
+
+def mark_condition_met(project: Project, condition: TrancheCondition, *, by, on: date | None = None) -> list[Tranche]:
+    """Record that a condition is met (签约 / 中期评估合格 / 结项验收); its pending tranches become requestable.
+
+    Signing moves a launched project to 已签约. A tranche stopped by a failed mid-term stays stopped.
+    """
+    _require_manager(project.org, by)
+    condition = TrancheCondition(condition)
+    if project.status in (ProjectStatus.CLOSED, ProjectStatus.TERMINATED):
+        raise ProjectError("项目已结项或终止")
+    if project.condition_met(condition):
+        raise ProjectError(f"拨付条件“{condition.label}”已满足，无需重复登记")
+    if condition == TrancheCondition.ON_MIDTERM_PASS and project.midterm_failed_on is not None:
+        raise ProjectError("中期评估不合格的项目不能再登记为中期评估合格")
+    on = on or today_local()
+    setattr(project, Project.CONDITION_FIELDS[condition], on)
+    audit.record("project.condition_met", project, after={"condition": condition, "on": on}, actor=by)
+    if condition == TrancheCondition.ON_SIGNING and project.status == ProjectStatus.LAUNCHED:
+        transition(project, ProjectStatus.CONTRACTED, by=by, note="合同已签订")
+    opened = []
+    for t in project.tranches:
+        if t.condition == condition and t.status == TrancheStatus.PENDING:
+            transition(t, TrancheStatus.REQUESTABLE, by=by, note=condition.label)
+            opened.append(t)
+    db.session.flush()
+    return opened
+
+
+def stop_next_tranche(project: Project, *, by, reason: str) -> Tranche | None:
+    """A 不合格 mid-term (or a breach): the next unpaid tranche is stopped and can no longer be requested."""
+    _require_manager(project.org, by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ProjectError("请填写停止拨付的理由")
+    for t in project.tranches:
+        if t.status in (TrancheStatus.PENDING, TrancheStatus.REQUESTABLE):
+            t.stop_reason = reason
+            transition(t, TrancheStatus.STOPPED, by=by, note=reason)
+            audit.record("tranche.stopped", t, before={"amount": t.amount}, note=reason, actor=by)
+            db.session.flush()
+            return t
+        if t.status != TrancheStatus.PAID and t.status != TrancheStatus.STOPPED:
+            raise ProjectError(f"第{t.sequence}期拨付正在办理中，不能停止")
+    return None
+
+
+def record_midterm_failed(project: Project, *, by, on: date | None = None) -> Tranche | None:
+    """中期评估不合格: remembered on the project, and the next tranche is stopped."""
+    _require_manager(project.org, by)
+    if project.midterm_passed_on is not None:
+        raise ProjectError("该项目已登记中期评估合格")
+    project.midterm_failed_on = on or today_local()
+    return stop_next_tranche(project, by=by, reason="中期评估不合格，停止拨付下一期资金")
+
+
+# ---------------------------------------------------------------- payments
+
+def request_payment(tranche: Tranche, *, by) -> PaymentRequest:
+    """The organisation (or its staff) asks for a tranche whose condition is met."""
+    project = tranche.project
+    if not (project.org.is_member(by) or project.can_manage(by)):
+        raise NotAllowed("只有项目承接组织或辖区民政工作人员可以申请拨付")
+    if tranche.status == TrancheStatus.STOPPED:
+        raise ProjectError(f"第{tranche.sequence}期拨付已停止：{tranche.stop_reason or ''}".rstrip("："))
+    if tranche.payment is not None or tranche.status not in (TrancheStatus.PENDING, TrancheStatus.REQUESTABLE):
+        raise ProjectError(f"第{tranche.sequence}期已申请拨付，不能重复申请")
+    if not project.condition_met(tranche.condition) or tranche.status != TrancheStatus.REQUESTABLE:
+        raise ProjectError(f"第{tranche.sequence}期的拨付条件（{tranche.condition.label}）尚未满足，不能申请拨付")
+    if project.status in (ProjectStatus.CLOSED, ProjectStatus.TERMINATED):
+        raise ProjectError("项目已结项或终止，不能申请拨付")
+    req = PaymentRequest(tranche=tranche, amount=tranche.amount, status=PaymentStatus.REQUESTED,
+                         requested_by_id=by.id, requested_at=utcnow())
+    db.session.add(req)
+    db.session.flush()
+    transition(tranche, TrancheStatus.REQUESTED, by=by)
+    audit.record("payment.requested", req, after={"tranche_id": tranche.id, "amount": tranche.amount}, actor=by)
+    db.session.flush()
+    return req
+
+
+def approve_by_staff(request: PaymentRequest, *, by) -> PaymentRequest:
+    tranche = request.tranche
+    if not tranche.project.can_manage(by):
+        raise NotAllowed("只有项目所在辖区的民政工作人员可以审核拨付申请")
+    if request.status != PaymentStatus.REQUESTED:
+        raise ProjectError("该拨付申请不在待业务审核状态")
+    request.staff_approved_by_id = by.id
+    request.staff_approved_at = utcnow()
+    transition(request, PaymentStatus.STAFF_APPROVED, by=by)
+    transition(tranche, TrancheStatus.APPROVED_BY_STAFF, by=by)
+    audit.record("payment.staff_approved", request, after={"amount": request.amount}, actor=by)
+    db.session.flush()
+    return request
+
+
+def approve_by_finance(request: PaymentRequest, *, by, paid_on: date, voucher_no: str) -> PaymentRequest:
+    """Finance pays: the request row is locked (SELECT … FOR UPDATE) and re-read, so it is paid once."""
+    from incubator.accounts.models import Role
+
+    if not (getattr(by, "is_authenticated", False) and by.role == Role.FINANCE):
+        raise NotAllowed("只有财务人员可以审核拨付")
+    voucher_no = (voucher_no or "").strip()
+    if not voucher_no:
+        raise ProjectError("请填写付款凭证号")
+    if paid_on is None:
+        raise ProjectError("请填写拨付日期")
+    if paid_on > today_local():
+        raise ProjectError("拨付日期不能晚于今天")
+    locked = db.session.execute(
+        select(PaymentRequest).where(PaymentRequest.id == request.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if locked.status != PaymentStatus.STAFF_APPROVED:
+        if locked.status == PaymentStatus.PAID:
+            raise ProjectError("该拨付申请已拨付，不能重复拨付")
+        raise ProjectError("该拨付申请尚未通过业务审核")
+    tranche = db.session.execute(
+        select(Tranche).where(Tranche.id == locked.tranche_id).execution_options(populate_existing=True)
+    ).scalar_one()
+    locked.finance_approved_by_id = by.id
+    locked.finance_approved_at = utcnow()
+    locked.paid_on = paid_on
+    locked.voucher_no = voucher_no
+    transition(locked, PaymentStatus.PAID, by=by, note=f"凭证号 {voucher_no}")
+    tranche.paid_on = paid_on
+    tranche.voucher_no = voucher_no
+    transition(tranche, TrancheStatus.PAID, by=by, note=f"凭证号 {voucher_no}")
+    audit.record("payment.paid", locked, after={"amount": locked.amount, "paid_on": paid_on, "voucher_no": voucher_no,
+                                                "project_id": tranche.project_id, "tranche": tranche.sequence},
+                 actor=by)
+    project = tranche.project
+    if project.status == ProjectStatus.CONTRACTED:
+        transition(project, ProjectStatus.IN_PROGRESS, by=by, note="首期资金已拨付")
+    db.session.flush()
+    return locked
+
+
+def close_project(project: Project, *, by, note: str | None = None) -> Project:
+    _require_manager(project.org, by)
+    transition(project, ProjectStatus.CLOSED, by=by, note=note)
+    return project
+
+
+def terminate_project(project: Project, *, by, reason: str) -> Project:
+    """已终止: every tranche not yet in payment is stopped (exit, settlement and refund come later)."""
+    _require_manager(project.org, by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ProjectError("请填写终止理由")
+    transition(project, ProjectStatus.TERMINATED, by=by, note=reason)
+    for t in project.tranches:
+        if t.status in (TrancheStatus.PENDING, TrancheStatus.REQUESTABLE):
+            t.stop_reason = reason
+            transition(t, TrancheStatus.STOPPED, by=by, note=reason)
+    db.session.flush()
+    return project
+
+
+__all__ = [
+    "ProjectError", "NotAllowed", "add_years", "check_term", "launch_from_application", "launch_purchase",
+    "set_tranche_schedule", "mark_condition_met", "stop_next_tranche", "record_midterm_failed", "request_payment",
+    "approve_by_staff", "approve_by_finance", "close_project", "terminate_project", "project_for_application",
+]
