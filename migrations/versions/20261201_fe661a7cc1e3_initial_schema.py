@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3d6726c10e39
+Revision ID: fe661a7cc1e3
 Revises: 
-Create Date: 2026-12-01 14:06:17.355627+08:00
+Create Date: 2026-12-01 14:38:38.235957+08:00
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import incubator.applications.models
 import incubator.db
 
 # revision identifiers, used by Alembic.
-revision = '3d6726c10e39'
+revision = 'fe661a7cc1e3'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -758,6 +758,51 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_funding_list_round_id'), ['round_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_funding_list_status'), ['status'], unique=False)
 
+    op.create_table('project',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=30), nullable=False),
+    sa.Column('kind', sa.Enum('grant', 'purchase', name='projectkind', native_enum=False, length=30), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=True),
+    sa.Column('application_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('purchasing_department', sa.String(length=200), nullable=False),
+    sa.Column('service_content', sa.Text(), nullable=False),
+    sa.Column('quantity', sa.Text(), nullable=False),
+    sa.Column('quality_standard', sa.Text(), nullable=False),
+    sa.Column('term_start', sa.Date(), nullable=False),
+    sa.Column('term_end', sa.Date(), nullable=False),
+    sa.Column('term_reason', sa.Text(), nullable=True),
+    sa.Column('amount', incubator.db.Money(), nullable=False),
+    sa.Column('budget_line', sa.String(length=200), nullable=False),
+    sa.Column('budget_year', sa.Integer(), nullable=False),
+    sa.Column('prior_assessment', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('launched', 'contracted', 'in_progress', 'closed', 'terminated', name='projectstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('signed_on', sa.Date(), nullable=True),
+    sa.Column('midterm_passed_on', sa.Date(), nullable=True),
+    sa.Column('midterm_failed_on', sa.Date(), nullable=True),
+    sa.Column('final_accepted_on', sa.Date(), nullable=True),
+    sa.Column('launched_at', sa.DateTime(), nullable=False),
+    sa.Column('launched_by_id', sa.Integer(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('amount >= 0', name=op.f('ck_project_amount_nonneg')),
+    sa.CheckConstraint('term_end >= term_start', name=op.f('ck_project_term_order')),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_project_application_id_application'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_project_call_id_call'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['launched_by_id'], ['user_account.id'], name=op.f('fk_project_launched_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_project_org_id_organization'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_project')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_project_application_id')),
+    sa.UniqueConstraint('number', name=op.f('uq_project_number'))
+    )
+    with op.batch_alter_table('project', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_project_call_id'), ['call_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_project_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_project_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_project_status'), ['status'], unique=False)
+
     op.create_table('review_conflict',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -984,6 +1029,31 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_roadshow_contestant_application_id'), ['application_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_roadshow_contestant_session_id'), ['session_id'], unique=False)
 
+    op.create_table('tranche',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('share', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('amount', incubator.db.Money(), nullable=False),
+    sa.Column('condition', sa.Enum('on_signing', 'on_midterm_pass', 'on_final_acceptance', name='tranchecondition', native_enum=False, length=30), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'requestable', 'requested', 'approved_by_staff', 'paid', 'stopped', name='tranchestatus', native_enum=False, length=30), nullable=False),
+    sa.Column('paid_on', sa.Date(), nullable=True),
+    sa.Column('voucher_no', sa.String(length=60), nullable=True),
+    sa.Column('stop_reason', sa.Text(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('amount >= 0', name=op.f('ck_tranche_amount_nonneg')),
+    sa.CheckConstraint('sequence >= 1', name=op.f('ck_tranche_sequence_pos')),
+    sa.CheckConstraint('share > 0 AND share <= 100', name=op.f('ck_tranche_share_range')),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_tranche_project_id_project'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tranche')),
+    sa.UniqueConstraint('project_id', 'sequence', name=op.f('uq_tranche_project_id_sequence'))
+    )
+    with op.batch_alter_table('tranche', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tranche_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tranche_status'), ['status'], unique=False)
+
     op.create_table('objection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('publicity_id', sa.Integer(), nullable=False),
@@ -1009,6 +1079,34 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_objection_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_objection_publicity_id'), ['publicity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_objection_status'), ['status'], unique=False)
+
+    op.create_table('payment_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tranche_id', sa.Integer(), nullable=False),
+    sa.Column('amount', incubator.db.Money(), nullable=False),
+    sa.Column('status', sa.Enum('requested', 'staff_approved', 'paid', name='paymentstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('requested_at', sa.DateTime(), nullable=False),
+    sa.Column('staff_approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('staff_approved_at', sa.DateTime(), nullable=True),
+    sa.Column('finance_approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('finance_approved_at', sa.DateTime(), nullable=True),
+    sa.Column('paid_on', sa.Date(), nullable=True),
+    sa.Column('voucher_no', sa.String(length=60), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("status <> 'paid' OR (paid_on IS NOT NULL AND voucher_no IS NOT NULL)", name=op.f('ck_payment_request_paid_has_voucher')),
+    sa.CheckConstraint('amount >= 0', name=op.f('ck_payment_request_amount_nonneg')),
+    sa.ForeignKeyConstraint(['finance_approved_by_id'], ['user_account.id'], name=op.f('fk_payment_request_finance_approved_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['user_account.id'], name=op.f('fk_payment_request_requested_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['staff_approved_by_id'], ['user_account.id'], name=op.f('fk_payment_request_staff_approved_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['tranche_id'], ['tranche.id'], name=op.f('fk_payment_request_tranche_id_tranche'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_request')),
+    sa.UniqueConstraint('tranche_id', name=op.f('uq_payment_request_tranche_id'))
+    )
+    with op.batch_alter_table('payment_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_request_status'), ['status'], unique=False)
 
     op.create_table('review_reminder_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1090,12 +1188,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_review_reminder_log_assignment_id'))
 
     op.drop_table('review_reminder_log')
+    with op.batch_alter_table('payment_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_request_status'))
+
+    op.drop_table('payment_request')
     with op.batch_alter_table('objection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_objection_status'))
         batch_op.drop_index(batch_op.f('ix_objection_publicity_id'))
         batch_op.drop_index(batch_op.f('ix_objection_item_id'))
 
     op.drop_table('objection')
+    with op.batch_alter_table('tranche', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tranche_status'))
+        batch_op.drop_index(batch_op.f('ix_tranche_project_id'))
+
+    op.drop_table('tranche')
     with op.batch_alter_table('roadshow_contestant', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roadshow_contestant_session_id'))
         batch_op.drop_index(batch_op.f('ix_roadshow_contestant_application_id'))
@@ -1149,6 +1256,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_review_conflict_application_id'))
 
     op.drop_table('review_conflict')
+    with op.batch_alter_table('project', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_project_status'))
+        batch_op.drop_index(batch_op.f('ix_project_org_id'))
+        batch_op.drop_index(batch_op.f('ix_project_kind'))
+        batch_op.drop_index(batch_op.f('ix_project_call_id'))
+
+    op.drop_table('project')
     with op.batch_alter_table('funding_list', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_funding_list_status'))
         batch_op.drop_index(batch_op.f('ix_funding_list_round_id'))
