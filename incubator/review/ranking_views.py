@@ -14,6 +14,7 @@ from incubator.applications.models import STATUS_TONES as APP_TONES
 from incubator.core.excel import xlsx_response
 from incubator.db import today_local
 from incubator.extensions import db
+from incubator.review import access
 from incubator.review import ranking
 from incubator.review import services as review_services
 from incubator.review.models import ROUND_STATUS_TONES, Assignment, ReviewRound, Score, ScoreStatus
@@ -24,17 +25,6 @@ bp = Blueprint("ranking", __name__, url_prefix="/staff/ranking")
 from incubator.core.ids import MAX_ID  # noqa: E402
 
 
-def _require_staff() -> None:
-    if not review_services.may_manage(current_user):
-        abort(403)
-
-
-def _load_round(round_id: int) -> ReviewRound:
-    _require_staff()
-    r = db.session.get(ReviewRound, round_id)
-    if r is None or not r.can_manage(current_user):
-        abort(404)
-    return r
 
 
 def _selected_ids() -> list[int]:
@@ -49,7 +39,7 @@ def _selected_ids() -> list[int]:
 @bp.get("/")
 @login_required
 def index():
-    _require_staff()
+    access.require_staff()
     rounds = review_services.visible_rounds(current_user)
     ids = [r.id for r in rounds]
     counts = {}
@@ -79,13 +69,13 @@ def _render_round(r: ReviewRound, status: int = 200):
 @bp.get("/rounds/<int:round_id>")
 @login_required
 def round_ranking(round_id: int):
-    return _render_round(_load_round(round_id))
+    return _render_round(access.load_round(round_id))
 
 
 @bp.post("/rounds/<int:round_id>/promote")
 @login_required
 def promote(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     target = url_for("ranking.round_ranking", round_id=r.id)
     nxt = ranking.next_round_of(r)
     if nxt is None:
@@ -107,7 +97,7 @@ def promote(round_id: int):
 def propose(round_id: int):
     from incubator.publicity import services as publicity
 
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     ids = set(_selected_ids())
     result = ranking.round_ranking(r)
     rows = [row for row in result.rows if row.application.id in ids]
@@ -132,7 +122,7 @@ def propose(round_id: int):
 @bp.get("/rounds/<int:round_id>/export.xlsx")
 @login_required
 def export(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     headers, rows = ranking.score_table(ranking.round_ranking(r))
     return xlsx_response(f"评分表-{r.call.title}-第{r.sequence}轮-{today_local():%Y%m%d}.xlsx", headers, rows)
 
@@ -140,7 +130,7 @@ def export(round_id: int):
 @bp.post("/rounds/<int:round_id>/score-sheet")
 @login_required
 def score_sheet(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     if not r.entries:
         flash("本轮还没有参评申请，无法生成评分汇总表。", "warning")
         return redirect(url_for("ranking.round_ranking", round_id=r.id))
@@ -193,7 +183,7 @@ def _parse_ratings(r: ReviewRound, experts) -> tuple[list[ranking.RatingInput], 
 @bp.route("/rounds/<int:round_id>/ratings", methods=["GET", "POST"])
 @login_required
 def ratings(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     rows = _rating_rows(r)
     existing = ranking.round_ratings(r)
     if request.method == "GET":
@@ -221,7 +211,7 @@ def ratings(round_id: int):
 @bp.get("/experts/")
 @login_required
 def experts():
-    _require_staff()
+    access.require_staff()
     return render_template("ranking/experts.html", histories=ranking.experts_overview(current_user))
 
 
@@ -230,7 +220,7 @@ def experts():
 def expert_history(expert_id: int):
     from incubator.pools.models import Expert
 
-    _require_staff()
+    access.require_staff()
     expert = db.session.get(Expert, expert_id)
     if expert is None:
         abort(404)

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from incubator.applications.models import STATUS_TONES as APP_TONES
 from incubator.db import today_local, utcnow
 from incubator.extensions import db
+from incubator.review import access
 from incubator.review import draw as draw_service
 from incubator.review import forms, services
 from incubator.review.models import (
@@ -40,17 +41,6 @@ from incubator.core.ids import MAX_ID  # noqa: E402
 # --------------------------------------------------------------------------- helpers
 
 
-def _require_staff() -> None:
-    if not services.may_manage(current_user):
-        abort(403)
-
-
-def _load_round(round_id: int) -> ReviewRound:
-    _require_staff()
-    r = db.session.get(ReviewRound, round_id)
-    if r is None or not r.can_manage(current_user):
-        abort(404)
-    return r
 
 
 def _refused(exc: services.ReviewError, target: str):
@@ -76,7 +66,7 @@ def _common(r: ReviewRound) -> dict:
 @bp.get("/staff/review/")
 @login_required
 def index():
-    _require_staff()
+    access.require_staff()
     rounds = services.visible_rounds(current_user)
     return render_template("review/index.html", rounds=rounds, round_tones=ROUND_STATUS_TONES,
                            can_create=bool(services.manageable_calls(current_user)))
@@ -89,7 +79,7 @@ def _render_round_form(form, r=None, status=200):
 @bp.route("/staff/review/rounds/new", methods=["GET", "POST"])
 @login_required
 def new_round():
-    _require_staff()
+    access.require_staff()
     choices = _call_choices()
     if not choices:
         flash("您的管辖范围内还没有已发布的申报通知。", "warning")
@@ -129,7 +119,7 @@ def new_round():
 @bp.get("/staff/review/rounds/<int:round_id>")
 @login_required
 def round_detail(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     timing = draw_service.draw_timing(r) if r.status == RoundStatus.SETUP else None
     return render_template(
         "review/round_detail.html", **_common(r), tab="overview",
@@ -143,7 +133,7 @@ def round_detail(round_id: int):
 @bp.route("/staff/review/rounds/<int:round_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_round(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     choices = [(str(r.call_id), r.call.title)]
     if request.method == "GET":
         return _render_round_form(forms.RoundForm(formdata=None, data=forms.round_form_data(r), call_choices=choices,
@@ -167,7 +157,7 @@ def edit_round(round_id: int):
 @bp.route("/staff/review/rounds/<int:round_id>/criteria", methods=["GET", "POST"])
 @login_required
 def criteria(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     if request.method == "GET":
         return render_template("review/criteria.html", **_common(r), tab="criteria", rows=forms.criteria_rows(r),
                                errors=[], max_rows=forms.MAX_CRITERIA)
@@ -198,7 +188,7 @@ def criteria(round_id: int):
 @bp.post("/staff/review/rounds/<int:round_id>/entries/import")
 @login_required
 def import_entries(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     target = url_for("review.round_detail", round_id=r.id)
     try:
         added = services.add_entries(r, services.candidate_applications(r), by=current_user)
@@ -212,7 +202,7 @@ def import_entries(round_id: int):
 @bp.post("/staff/review/rounds/<int:round_id>/entries/<int:entry_id>/remove")
 @login_required
 def remove_entry(round_id: int, entry_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     entry = db.session.get(RoundEntry, entry_id)
     target = url_for("review.round_detail", round_id=r.id)
     if entry is None:  # removed already (a second click): nothing to do
@@ -232,7 +222,7 @@ def remove_entry(round_id: int, entry_id: int):
 @bp.post("/staff/review/rounds/<int:round_id>/<any(open, close, reopen):action>")
 @login_required
 def round_action(round_id: int, action: str):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     target = url_for("review.round_detail", round_id=r.id)
     try:
         if action == "open":
@@ -260,7 +250,7 @@ def round_action(round_id: int, action: str):
 def remind(round_id: int):
     from incubator.review.jobs import queue_reminders
 
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     if r.status != RoundStatus.SCORING:
         flash("只有评分中的轮次才能发送提醒。", "danger")
         return redirect(url_for("review.round_detail", round_id=r.id))
@@ -276,7 +266,7 @@ def remind(round_id: int):
 @bp.route("/staff/review/rounds/<int:round_id>/conflicts", methods=["GET", "POST"])
 @login_required
 def conflicts(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     if request.method == "POST":
         if r.status != RoundStatus.SETUP:
             flash("专家已抽取；新的回避情形会在替换和手工分配时自动识别。", "info")
@@ -309,13 +299,13 @@ def _render_draw(r: ReviewRound, *, refused=None, status=200):
 @bp.get("/staff/review/rounds/<int:round_id>/draw")
 @login_required
 def draw_page(round_id: int):
-    return _render_draw(_load_round(round_id))
+    return _render_draw(access.load_round(round_id))
 
 
 @bp.post("/staff/review/rounds/<int:round_id>/draw/commit")
 @login_required
 def draw_commit(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     target = url_for("review.draw_page", round_id=r.id)
     try:
         d = draw_service.commit_seed(r, by=current_user)
@@ -329,7 +319,7 @@ def draw_commit(round_id: int):
 @bp.post("/staff/review/rounds/<int:round_id>/draw/run")
 @login_required
 def draw_run(round_id: int):
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     try:
         draw_service.run_draw(r, by=current_user, today=today_local())
     except draw_service.DrawRefused as exc:
@@ -346,7 +336,7 @@ def draw_run(round_id: int):
 @bp.get("/staff/review/draws/<int:draw_id>/inputs.json")
 @login_required
 def draw_inputs(draw_id: int):
-    _require_staff()
+    access.require_staff()
     d = db.session.get(Draw, draw_id)
     if d is None or not d.round.can_manage(current_user) or d.status != DrawStatus.REVEALED or not d.inputs:
         abort(404)
@@ -387,7 +377,7 @@ def _manual_form(r, apps, **kw):
 @bp.get("/staff/review/rounds/<int:round_id>/assignments")
 @login_required
 def assignments(round_id: int):
-    return _render_assignments(_load_round(round_id))
+    return _render_assignments(access.load_round(round_id))
 
 
 @bp.post("/staff/review/rounds/<int:round_id>/assignments")
@@ -395,7 +385,7 @@ def assignments(round_id: int):
 def manual_assign(round_id: int):
     from incubator.pools.models import Expert
 
-    r = _load_round(round_id)
+    r = access.load_round(round_id)
     apps = services.entry_applications(r)
     form = _manual_form(r, apps)
     if not form.validate():
@@ -422,7 +412,7 @@ def manual_assign(round_id: int):
 @bp.post("/staff/review/scores/<int:score_id>/reopen")
 @login_required
 def reopen_score(score_id: int):
-    _require_staff()
+    access.require_staff()
     score = db.session.get(Score, score_id)
     if score is None or not score.assignment.round.can_manage(current_user):
         abort(404)
