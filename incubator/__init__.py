@@ -110,3 +110,12 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (ranking_bp, roadshow_bp, publicity_bp):
         app.register_blueprint(bp)
+    from incubator.projects.budgets.views import bp as budgets_bp
+    from incubator.projects.contracts.views import bp as contracts_bp
+    from incubator.projects.evaluations.views import bp as evaluations_bp
+    from incubator.projects.exits.views import bp as exits_bp
+    from incubator.projects.reports.views import bp as reports_bp
+    from incubator.projects.views import bp as projects_bp
+
+    for bp in (projects_bp, budgets_bp, contracts_bp, reports_bp, evaluations_bp, exits_bp):
+        app.register_blueprint(bp)

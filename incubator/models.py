@@ -14,3 +14,8 @@ from incubator.review import ranking_models  # noqa: F401  (expert ratings)
 from incubator.roadshow import models as roadshow_models  # noqa: F401
 from incubator.publicity import models as publicity_models  # noqa: F401
 from incubator.projects import models as projects_models  # noqa: F401
+from incubator.projects.budgets import models as budgets_models  # noqa: F401
+from incubator.projects.contracts import models as contracts_models  # noqa: F401
+from incubator.projects.reports import models as reports_models  # noqa: F401
+from incubator.projects.evaluations import models as evaluations_models  # noqa: F401
+from incubator.projects.exits import models as exits_models  # noqa: F401

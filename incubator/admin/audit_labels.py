@@ -195,6 +195,14 @@ OBJECT_LABELS: dict[str, str] = {
 }
 
 
+# Each project area keeps its own labels beside its code (incubator/projects/<area>/labels.py).
+PROJECT_AREA_LABELS = ("budgets", "contracts", "reports", "evaluations", "exits")
+for _area in PROJECT_AREA_LABELS:
+    _labels = importlib.import_module(f"incubator.projects.{_area}.labels")
+    ACTION_LABELS.update(_labels.ACTION_LABELS)
+    OBJECT_LABELS.update(_labels.OBJECT_LABELS)
+
+
 def action_label(action: str | None) -> str:
     """The Chinese label of an action; an unknown action shows as it is stored."""
     return ACTION_LABELS.get(action or "", action or "")
@@ -239,6 +247,8 @@ FIELD_LABELS: dict[str, str] = {
     "employer_uscc": "工作单位统一社会信用代码", "employer_org_id": "工作单位（平台组织）",
     "max_reviews_per_round": "每轮评审上限", "relation_id": "关系编号", "org": "组织", "id": "编号", "file": "文件",
 }
+for _area in PROJECT_AREA_LABELS:
+    FIELD_LABELS.update(importlib.import_module(f"incubator.projects.{_area}.labels").FIELD_LABELS)
 # The same key means something else in some actions: (action or its prefix, key) → label.
 ACTION_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("score", "total"): "加权总分",

@@ -1,0 +1,1 @@
+"""绩效评价（IndicatorTemplate/PerformanceEvaluation） of a funded project."""

@@ -1,0 +1,1 @@
+"""进度报告（ReportSchedule/ProgressReport） of a funded project."""

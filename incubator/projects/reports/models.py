@@ -1,0 +1,2 @@
+"""Tables of the project's reports area (see the package docstring)."""
+from __future__ import annotations
