@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,12 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
 def _all_rules() -> list[Rule]:
+    """Every tests/**/access_policy.py, nested areas (tests/projects/budgets/) included."""
     rules: list[Rule] = []
     root = Path(__file__).parent
-    for info in pkgutil.iter_modules([str(root)]):
-        if info.ispkg and (root / info.name / "access_policy.py").exists():
-            rules.extend(importlib.import_module(f"tests.{info.name}.access_policy").RULES)
+    for path in sorted(root.rglob("access_policy.py")):
+        module = ".".join(("tests", *path.relative_to(root).with_suffix("").parts))
+        rules.extend(importlib.import_module(module).RULES)
     return rules
 
 
