@@ -20,6 +20,9 @@ def init_app(app: Flask) -> None:
     from incubator.publicity import cli as publicity_cli
 
     publicity_cli.init_app(app)
+    from incubator.projects.reports import cli as reports_cli
+
+    reports_cli.init_app(app)
 
 
 @click.command("demo-data")
