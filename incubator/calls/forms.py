@@ -27,6 +27,7 @@ from incubator.core.forms import (
     select_choices,
 )
 from incubator.orgs.models import OrgType, ServiceField
+from incubator.projects.forms import MAX_TRANCHES, TrancheRowForm, plan_rows_default
 
 MAX_CAP_ROWS = len(BudgetCategory)
 MAX_FIELD_ROWS = 40
@@ -138,6 +139,10 @@ class CallForm(ChineseForm):
     caps = FieldList(FormField(CapForm), min_entries=0, max_entries=MAX_CAP_ROWS)
     fields = FieldList(FormField(ExtraFieldForm), min_entries=0, max_entries=MAX_FIELD_ROWS)
     attachment_types = FieldList(FormField(AttachmentTypeForm), min_entries=0, max_entries=MAX_ATTACHMENT_ROWS)
+    # 分期拨付计划 of the call's projects (rows left blank are ignored; all blank = the default 50/30/20).
+    tranche_plan = FieldList(FormField(TrancheRowForm), min_entries=0, max_entries=MAX_TRANCHES,
+                             default=plan_rows_default)
+    tranche_plan_error: str | None = None
 
     def __init__(self, *args, scope_choices: list[tuple[str, str]], **kw):
         super().__init__(*args, **kw)
@@ -145,6 +150,8 @@ class CallForm(ChineseForm):
 
     def ensure_blank_rows(self) -> None:
         """One empty row at the end of each list, so the editor works without JavaScript."""
+        while len(self.tranche_plan.entries) < 4:
+            self.tranche_plan.append_entry()
         for name, limit in (("caps", MAX_CAP_ROWS), ("fields", MAX_FIELD_ROWS), ("attachment_types", MAX_ATTACHMENT_ROWS)):
             rows = getattr(self, name)
             while len(rows.entries) >= 2 and rows.entries[-1].form.is_blank() and rows.entries[-2].form.is_blank():
@@ -172,6 +179,34 @@ class CallForm(ChineseForm):
             self.district_orgs_only.errors.append("市级通知不能设置“仅限本区组织申报”")
             ok = False
         ok = self._validate_rows() and ok
+        ok = self._validate_tranche_plan() and ok
+        return ok
+
+    def _validate_tranche_plan(self) -> bool:
+        from incubator.projects.tranches import check_shares
+
+        ok, shares = True, []
+        for entry in self.tranche_plan.entries:
+            f = entry.form
+            if f.is_blank():
+                continue
+            if f.share.errors:
+                ok = False
+            elif f.share.data is None:
+                f.share.errors.append("请填写该期比例")
+                ok = False
+            else:
+                shares.append(f.share.data)
+            if not f.condition.data:
+                f.condition.errors.append("请选择该期的拨付条件")
+                ok = False
+        if ok and shares:
+            try:
+                check_shares(shares)
+            except ValueError as exc:
+                self.tranche_plan_error = str(exc)
+                self.tranche_plan.errors.append(str(exc))
+                ok = False
         return ok
 
     def _validate_rows(self) -> bool:
@@ -251,6 +286,9 @@ class CallForm(ChineseForm):
                 for e in self.attachment_types.entries
                 if not e.form.is_blank()
             ],
+            tranche_plan=[
+                (e.form.share.data, e.form.condition.data) for e in self.tranche_plan.entries if not e.form.is_blank()
+            ],
         )
 
 
@@ -297,6 +335,7 @@ def form_data_from_call(call) -> dict:
             {"row_id": str(a.id), "name": a.name, "required": a.required, "allowed_extensions": list(a.allowed_extensions or [])}
             for a in call.attachment_types
         ],
+        "tranche_plan": [{"share": share, "condition": condition} for share, condition in call.tranche_plan_rows],
     }
 
 

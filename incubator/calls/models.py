@@ -72,6 +72,14 @@ class FieldKind(LabeledEnum):
     FILE = ("file", "文件")
 
 
+# Staged disbursement (分期拨付) of the call's projects: (share %, condition) per tranche. No national
+# number exists (DOMAIN.md); 50/30/20 on signing / mid-term pass / final acceptance is common local
+# practice. The condition values are incubator.projects.models.TrancheCondition's.
+DEFAULT_TRANCHE_PLAN: tuple[tuple[str, str], ...] = (
+    ("50", "on_signing"), ("30", "on_midterm_pass"), ("20", "on_final_acceptance"),
+)
+
+
 class Call(TimestampMixin, Base):
     __tablename__ = "call"
     __table_args__ = (
@@ -109,6 +117,8 @@ class Call(TimestampMixin, Base):
     district_orgs_only: Mapped[bool] = mapped_column(Boolean, default=False)  # only orgs of the call's district
     grade_preference_note: Mapped[str | None] = mapped_column(String(200))
     themes: Mapped[list] = mapped_column(JSON, default=list)  # ServiceField values
+    # [[share, condition], …] of its projects' tranches (see DEFAULT_TRANCHE_PLAN); [] = the default.
+    tranche_plan: Mapped[list] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     version_id: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version_id}
@@ -181,6 +191,12 @@ class Call(TimestampMixin, Base):
         """Published (and not withdrawn): the public site shows it, archived ones included."""
         now = now or utcnow()
         return self.published_at is not None and self.published_at <= now
+
+    @property
+    def tranche_plan_rows(self) -> list[tuple[Decimal, str]]:
+        """[(share %, TrancheCondition value)] of the call's tranche plan (the default when none was set)."""
+        rows = self.tranche_plan or DEFAULT_TRANCHE_PLAN
+        return [(Decimal(str(share)), str(condition)) for share, condition in rows]
 
     @property
     def scope_label(self) -> str:

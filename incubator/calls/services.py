@@ -117,6 +117,8 @@ class CallData:
     caps: list[CapRow] = field(default_factory=list)
     fields: list[FieldRow] = field(default_factory=list)
     attachment_types: list[AttachmentTypeRow] = field(default_factory=list)
+    # [(share %, TrancheCondition value)] — the projects' staged disbursement; [] = DEFAULT_TRANCHE_PLAN.
+    tranche_plan: list[tuple[Decimal, str]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ create and edit
@@ -139,6 +141,15 @@ def _check_data(data: CallData, *, by: User) -> None:
     for row in data.fields:
         if row.kind == FieldKind.CHOICE and len(row.choices) < 2:
             raise CallInvalid(f"自定义字段“{row.label}”是单选题，至少需要两个选项")
+    if data.tranche_plan:
+        from incubator.projects.models import TrancheCondition
+        from incubator.projects.tranches import check_shares
+
+        try:
+            check_shares([share for share, _ in data.tranche_plan])
+            [TrancheCondition(condition) for _, condition in data.tranche_plan]
+        except ValueError as exc:
+            raise CallInvalid(f"分期拨付计划：{exc}") from exc
 
 
 def snapshot(call: Call) -> dict[str, Any]:
@@ -167,6 +178,7 @@ def snapshot(call: Call) -> dict[str, Any]:
         "caps": {c.category.value: str(c.max_share) for c in call.budget_caps},
         "fields": [[f.id, f.label, f.kind.value, f.required, list(f.choices or [])] for f in call.fields],
         "attachment_types": [[a.id, a.name, a.required, list(a.allowed_extensions or [])] for a in call.attachment_types],
+        "tranche_plan": [list(row) for row in call.tranche_plan or []],
     }
 
 
@@ -189,6 +201,7 @@ def _apply(call: Call, data: CallData) -> None:
     call.district_orgs_only = data.district_orgs_only
     call.grade_preference_note = (data.grade_preference_note or "").strip() or None
     call.themes = [t.value for t in ServiceField if t in set(data.themes)]
+    call.tranche_plan = [[str(share), str(getattr(condition, "value", condition))] for share, condition in data.tranche_plan]
 
     # Caps: update in place by category (a delete and re-insert of one category would trip the
     # unique constraint inside one flush).

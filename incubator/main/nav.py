@@ -50,6 +50,18 @@ def _open_objections(user) -> int:
     return count_open_objections(user)
 
 
+def _payments_to_approve(user) -> int:
+    from incubator.projects.services import count_payments_to_approve, count_to_launch
+
+    return count_payments_to_approve(user) + count_to_launch(user)
+
+
+def _payments_to_pay(user) -> int:
+    from incubator.projects.services import count_payments_to_pay
+
+    return count_payments_to_pay(user)
+
+
 NAV: list[NavItem] = [
     NavItem("工作台", "main.dashboard", ALL_ROLES, section="常用"),
     NavItem("本组织信息", "orgs.mine", frozenset({Role.APPLICANT}), section="社会组织"),
@@ -65,6 +77,13 @@ NAV: list[NavItem] = [
     NavItem("评审排名", "ranking.index", STAFF_LIKE, section="申报与评审"),
     NavItem("路演", "roadshow.index", STAFF_LIKE, section="申报与评审"),
     NavItem("结果与公示", "publicity.staff_index", STAFF_LIKE, count=_open_objections, section="申报与评审"),
+    NavItem("工作台（待办）", "projects.desk", frozenset({Role.STAFF, Role.FINANCE, Role.ADMIN}),
+            section="项目管理"),  # no count: it would run every area's desk provider on every page
+    NavItem("项目管理", "projects.staff_index", frozenset({Role.STAFF, Role.ADMIN}), count=_payments_to_approve,
+            section="项目管理"),
+    NavItem("拨付审核", "projects.finance_queue", frozenset({Role.FINANCE}), count=_payments_to_pay, section="项目管理"),
+    NavItem("项目查询", "projects.staff_index", frozenset({Role.FINANCE}), section="项目管理"),
+    NavItem("我的项目", "projects.my_projects", frozenset({Role.APPLICANT}), section="项目申报"),
     NavItem("我的评审任务", "review.queue", frozenset({Role.EXPERT}), count=_review_waiting, section="评审专家"),
     NavItem("路演评分", "roadshow.judge_index", frozenset({Role.EXPERT}), section="评审专家"),
     NavItem("我的专家信息", "pools.me", frozenset({Role.EXPERT}), section="评审专家"),

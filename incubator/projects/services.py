@@ -5,7 +5,7 @@ raise ``ProjectError`` (Chinese message); a user without the right raises ``NotA
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -353,8 +353,280 @@ def terminate_project(project: Project, *, by, reason: str) -> Project:
     return project
 
 
+# ---------------------------------------------------------------- defaults, lists and queues (the hub's pages)
+
+def default_plan(project: Project) -> list[tuple[Decimal, TrancheCondition]]:
+    """The tranche plan a new schedule starts from: the call's (Call.tranche_plan_rows), else 50/30/20."""
+    from incubator.calls.models import DEFAULT_TRANCHE_PLAN
+
+    if project.call is not None:
+        rows = project.call.tranche_plan_rows
+    else:
+        rows = [(Decimal(s), c) for s, c in DEFAULT_TRANCHE_PLAN]
+    return [(Decimal(share), TrancheCondition(condition)) for share, condition in rows]
+
+
+def launch_defaults(application: Application) -> dict:
+    """Prefill of the 立项 form from a funded application and its approved grant."""
+    from incubator.publicity.models import FundingItem
+
+    item = db.session.scalar(select(FundingItem).where(FundingItem.application_id == application.id))
+    amount = item.amount if item is not None and item.active else application.grant_requested
+    call = application.call
+    start = application.period_start or today_local()
+    end = application.period_end or (add_years(start, 1) - timedelta(days=1))
+    lines = [line for line in (application.summary, application.service_communities) if line]
+    return {
+        "title": application.title,
+        "amount": amount,
+        "term_start": start,
+        "term_end": end,
+        "purchasing_department": call.district.name + "民政局" if call.district is not None else "市民政局",
+        "service_content": "\n".join(lines),
+        "quantity": f"直接受益{application.beneficiaries_count}人" if application.beneficiaries_count else "",
+        "budget_line": f"{call.year}年{call.title}资金",
+        "budget_year": call.year,
+    }
+
+
+def granted_amount(application: Application) -> Decimal | None:
+    from incubator.publicity.models import FundingItem
+
+    item = db.session.scalar(select(FundingItem).where(FundingItem.application_id == application.id))
+    return item.amount if item is not None and item.active else None
+
+
+def _scope(stmt, user, org_column=None):
+    """Restrict a statement joined to Organization to what ``user`` may see (None = nothing)."""
+    from incubator.accounts.models import Role
+    from incubator.orgs.models import Organization
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.role == Role.APPLICANT:
+        return stmt.where(Organization.id == user.org_id) if user.org_id else None
+    if user.role == Role.FINANCE or user.role == Role.ADMIN or getattr(user, "is_city_staff", False):
+        return stmt
+    if user.role == Role.STAFF:
+        return stmt.where(Organization.district_id == user.district_id)
+    return None
+
+
+def _like(text: str) -> str:
+    text = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{text}%"
+
+
+def project_query(user, *, q: str = "", status: str = "", kind: str = "", year: int | None = None,
+                  district_id: int | None = None, org_id: int | None = None):
+    """The projects ``user`` may see, filtered; newest first (None when the user sees none)."""
+    from sqlalchemy import or_
+    from sqlalchemy.orm import selectinload
+
+    from incubator.orgs.models import Organization
+
+    stmt = select(Project).join(Organization, Project.org_id == Organization.id)
+    stmt = _scope(stmt, user)
+    if stmt is None:
+        return None
+    q = (q or "").strip()[:100]
+    if q:
+        pattern = _like(q)
+        stmt = stmt.where(or_(Project.number.ilike(pattern, escape="\\"), Project.title.ilike(pattern, escape="\\"),
+                              Organization.name.ilike(pattern, escape="\\")))
+    if status in {m.value for m in ProjectStatus}:
+        stmt = stmt.where(Project.status == ProjectStatus(status))
+    if kind in {m.value for m in ProjectKind}:
+        stmt = stmt.where(Project.kind == ProjectKind(kind))
+    if year:
+        stmt = stmt.where(Project.budget_year == year)
+    if district_id:
+        stmt = stmt.where(Organization.district_id == district_id)
+    if org_id:
+        stmt = stmt.where(Project.org_id == org_id)
+    return stmt.options(selectinload(Project.org).selectinload(Organization.district),
+                        selectinload(Project.tranches)).order_by(Project.launched_at.desc(), Project.id.desc())
+
+
+def project_years(user) -> list[int]:
+    stmt = project_query(user)
+    if stmt is None:
+        return []
+    sub = stmt.options().order_by(None).with_only_columns(Project.budget_year).distinct()
+    return sorted({y for y in db.session.scalars(sub)}, reverse=True)
+
+
+def supplier_query(user, q: str = ""):
+    """Verified organisations in ``user``'s scope, for the supplier (承接主体) of a purchase."""
+    from incubator.orgs.models import Organization, Verification
+
+    stmt = select(Organization).where(Organization.status == Verification.VERIFIED)
+    stmt = _scope(stmt, user)
+    if stmt is None:
+        return select(Organization).where(Organization.id == -1)
+    q = (q or "").strip()[:100]
+    if q:
+        from sqlalchemy import or_
+
+        pattern = _like(q)
+        stmt = stmt.where(or_(Organization.name.ilike(pattern, escape="\\"), Organization.uscc.ilike(pattern, escape="\\")))
+    return stmt.order_by(Organization.name)
+
+
+def to_launch_query(user):
+    """Funded (已确定资助) applications without a project, in the scope of staff ``user``."""
+    from incubator.accounts.models import Role
+    from incubator.orgs.models import Organization
+
+    if not getattr(user, "is_authenticated", False) or user.role not in (Role.STAFF, Role.ADMIN):
+        return None
+    stmt = (select(Application).join(Organization, Application.org_id == Organization.id)
+            .outerjoin(Project, Project.application_id == Application.id)
+            .where(Application.status == ApplicationStatus.FUNDED, Project.id.is_(None)))
+    return _scope(stmt, user).order_by(Application.number)
+
+
+def payment_query(user, *, state: str = "waiting", q: str = "", district_id: int | None = None):
+    """Payment requests for the finance queue / staff approval: ``state`` waiting (待财务审核), requested
+    (待业务审核) or paid (已拨付, newest first)."""
+    from sqlalchemy import or_
+    from sqlalchemy.orm import selectinload
+
+    from incubator.orgs.models import Organization
+
+    stmt = (select(PaymentRequest).join(Tranche, PaymentRequest.tranche_id == Tranche.id)
+            .join(Project, Tranche.project_id == Project.id).join(Organization, Project.org_id == Organization.id))
+    stmt = _scope(stmt, user)
+    if stmt is None:
+        return None
+    wanted = {"waiting": PaymentStatus.STAFF_APPROVED, "requested": PaymentStatus.REQUESTED,
+              "paid": PaymentStatus.PAID}.get(state, PaymentStatus.STAFF_APPROVED)
+    stmt = stmt.where(PaymentRequest.status == wanted)
+    q = (q or "").strip()[:100]
+    if q:
+        pattern = _like(q)
+        stmt = stmt.where(or_(Project.number.ilike(pattern, escape="\\"), Project.title.ilike(pattern, escape="\\"),
+                              Organization.name.ilike(pattern, escape="\\"),
+                              PaymentRequest.voucher_no.ilike(pattern, escape="\\")))
+    if district_id:
+        stmt = stmt.where(Organization.district_id == district_id)
+    order = ((PaymentRequest.paid_on.desc(), PaymentRequest.id.desc()) if wanted == PaymentStatus.PAID
+             else (PaymentRequest.staff_approved_at, PaymentRequest.requested_at, PaymentRequest.id))
+    return stmt.options(
+        selectinload(PaymentRequest.tranche).selectinload(Tranche.project).selectinload(Project.org)
+        .selectinload(Organization.district),
+        selectinload(PaymentRequest.requested_by), selectinload(PaymentRequest.staff_approved_by),
+    ).order_by(*order)
+
+
+def _count(stmt) -> int:
+    if stmt is None:
+        return 0
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(stmt.options().order_by(None).subquery())) or 0
+
+
+def count_payments_to_approve(user) -> int:
+    """Requests waiting for staff approval that ``user`` (staff) may approve."""
+    from incubator.accounts.models import Role
+
+    if not getattr(user, "is_authenticated", False) or user.role != Role.STAFF:
+        return 0
+    return _count(payment_query(user, state="requested"))
+
+
+def count_payments_to_pay(user) -> int:
+    from incubator.accounts.models import Role
+
+    if not getattr(user, "is_authenticated", False) or user.role != Role.FINANCE:
+        return 0
+    return _count(payment_query(user, state="waiting"))
+
+
+def count_to_launch(user) -> int:
+    from incubator.accounts.models import Role
+
+    if not getattr(user, "is_authenticated", False) or user.role != Role.STAFF:
+        return 0
+    return _count(to_launch_query(user))
+
+
+def count_own_projects(user) -> int:
+    from incubator.accounts.models import Role
+
+    if not getattr(user, "is_authenticated", False) or user.role != Role.APPLICANT:
+        return 0
+    return _count(project_query(user))
+
+
+FIRST_PAYMENT_WORKDAYS = 15  # first payment within 15 working days of signing (Zhongshan practice, DOMAIN.md)
+
+
+def payment_due(tranche: Tranche) -> date | None:
+    """When a tranche should be paid: the first within 15 working days of signing; later ones: no date."""
+    from incubator.core.workdays import add_workdays
+
+    project = tranche.project
+    if tranche.sequence != 1 or project.signed_on is None:
+        return None
+    try:
+        return add_workdays(project.signed_on, FIRST_PAYMENT_WORKDAYS)
+    except Exception:  # noqa: BLE001 - a calendar year nobody has entered yet: no due date rather than a guess
+        return None
+
+
+def _due_note(due: date | None, today: date) -> tuple[bool, str]:
+    if due is None:
+        return False, ""
+    days = (due - today).days
+    if days < 0:
+        return True, f"逾期{-days}天"
+    return False, "今天到期" if days == 0 else f"还剩{days}天"
+
+
+def desk_items(user) -> list:
+    """The hub's part of the staff desk: payments to approve (staff of the district), payments to pay
+    (finance), funded applications waiting for 立项 (staff)."""
+    from flask import url_for
+
+    from incubator.accounts.models import Role
+    from incubator.projects.desk import DeskItem
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    today = today_local()
+    items: list = []
+    if user.role == Role.STAFF:
+        stmt = payment_query(user, state="requested")
+        for req in db.session.scalars(stmt) if stmt is not None else []:
+            t = req.tranche
+            due = payment_due(t)
+            overdue, note = _due_note(due, today)
+            items.append(DeskItem(area="拨付审核", title=f"{t.project.number} {t.project.title}：第{t.sequence}期拨付申请待审核",
+                                  url=url_for("projects.tranches", project_id=t.project_id), due=due, overdue=overdue,
+                                  note=note or f"¥{req.amount:,.2f}"))
+        stmt = to_launch_query(user)
+        for app in db.session.scalars(stmt) if stmt is not None else []:
+            items.append(DeskItem(area="待立项", title=f"{app.number} {app.title}：已确定资助，待立项",
+                                  url=url_for("projects.launch_from_application", app_id=app.id), note=app.org.name))
+    if user.role == Role.FINANCE:
+        stmt = payment_query(user, state="waiting")
+        for req in db.session.scalars(stmt) if stmt is not None else []:
+            t = req.tranche
+            due = payment_due(t)
+            overdue, note = _due_note(due, today)
+            items.append(DeskItem(area="财务拨付", title=f"{t.project.number} {t.project.title}：第{t.sequence}期待拨付",
+                                  url=url_for("projects.tranches", project_id=t.project_id), due=due, overdue=overdue,
+                                  note=note or f"¥{req.amount:,.2f}"))
+    return items
+
+
 __all__ = [
     "ProjectError", "NotAllowed", "add_years", "check_term", "launch_from_application", "launch_purchase",
     "set_tranche_schedule", "mark_condition_met", "stop_next_tranche", "record_midterm_failed", "request_payment",
     "approve_by_staff", "approve_by_finance", "close_project", "terminate_project", "project_for_application",
+    "default_plan", "launch_defaults", "granted_amount", "project_query", "project_years", "supplier_query",
+    "to_launch_query", "payment_query", "count_payments_to_approve", "count_payments_to_pay", "count_to_launch",
+    "count_own_projects", "payment_due", "desk_items",
 ]
