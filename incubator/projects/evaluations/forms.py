@@ -8,7 +8,7 @@ from decimal import Decimal
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from incubator.core.forms import InputRejected, _DecimalTextField, parse_decimal
+from incubator.core.forms import InputRejected, _DecimalTextField, parse_decimal, select_choices
 from incubator.orgs.forms import ChineseDateField, ChoiceField, NoControlCharsForm
 from incubator.projects.evaluations.models import EvaluationStage
 from incubator.projects.evaluations.services import IndicatorRow, ScoreInput, TemplateData
@@ -40,7 +40,7 @@ def parse_points(raw: str | None, *, what: str, max_value: Decimal = Decimal("10
 
 
 class AssignForm(NoControlCharsForm):
-    stage = ChoiceField("评价阶段", choices=EvaluationStage.choices())
+    stage = ChoiceField("评价阶段", choices=select_choices(EvaluationStage.choices()))
     template_id = ChoiceField("指标体系", coerce=int, validate_choice=True)
     evaluator_id = ChoiceField("评价人", coerce=int, validate_choice=True)
     due_on = ChineseDateField("评分截止日期", validators=[Optional()])

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from incubator.accounts.models import User
 from incubator.core.files import send_stored
+from incubator.core.forms import select_choices
 from incubator.db import today_local
 from incubator.extensions import db
 from incubator.projects.access import load_project
@@ -87,8 +88,8 @@ def _refused(exc: services.EvaluationError, back: str):
 
 def _assign_form(project: Project, formdata=None) -> forms.AssignForm:
     form = forms.AssignForm(formdata=formdata)
-    form.template_id.choices = [(t.id, f"{t.name}（{t.stages_label}）") for t in services.templates_for()]
-    form.evaluator_id.choices = [(u.id, f"{u.name}（{u.role.label}）") for u in services.eligible_evaluators(project)]
+    form.template_id.choices = select_choices([(t.id, f"{t.name}（{t.stages_label}）") for t in services.templates_for()])
+    form.evaluator_id.choices = select_choices([(u.id, f"{u.name}（{u.role.label}）") for u in services.eligible_evaluators(project)])
     return form
 
 
