@@ -230,7 +230,7 @@ FIELD_LABELS: dict[str, str] = {
     "revision_deadline": "修改期限", "batch": "批量操作", "notice_length": "通知正文字数", "opens_at": "开始申报",
     "closes_at": "截止申报", "published_at": "发布时间", "archived_at": "归档时间", "fund_pool": "资金总额",
     "grant_min": "单项资助下限", "grant_max": "单项资助上限", "max_grant_share": "资助占预算上限",
-    "max_applications_per_org": "每个组织限报", "allowed_org_types": "可申报组织类型",
+    "max_applications_per_org": "每个组织限报", "allowed_org_types": "可申报组织类型", "tranche_plan": "分期拨付计划",
     "min_years_since_founding": "成立年限要求", "require_annual_report_pass": "要求年报合格",
     "district_orgs_only": "仅限本区组织", "themes": "申报方向", "demo": "演示数据", "size": "大小",
     "sha256": "SHA-256", "content_type": "文件类型", "date": "日期", "is_workday": "工作日",
