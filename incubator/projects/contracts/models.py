@@ -88,7 +88,8 @@ class Contract(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id", ondelete="RESTRICT"))
+    # NO ACTION, not RESTRICT: a versions chain may be deleted in one statement (SQLite checks RESTRICT per row)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"))
     template_id: Mapped[int | None] = mapped_column(ForeignKey("contract_template.id", ondelete="SET NULL"))
     number: Mapped[str] = mapped_column(String(40), unique=True)
     status: Mapped[ContractStatus] = mapped_column(enum_type(ContractStatus), default=ContractStatus.GENERATED,
