@@ -383,3 +383,20 @@ def test_outstanding_totals_are_exact_and_scoped(db):
     assert services.outstanding_totals(finance) == (2, Decimal("49999.99") + Decimal("20000.01"))
     count, total = services.outstanding_totals(staff1)
     assert count == 1 and total == Decimal("49999.99")
+
+
+# ---------------------------------------------------------------- demo
+
+def test_seed_failed_terminates_with_refund_and_debarment(db):
+    from incubator.projects.exits.demo import seed_failed
+
+    project, staff, finance = in_progress("80000.00")
+    verified_expense(project, "12500.50")
+    t = seed_failed(project, staff=staff, finance=finance, partial_refund=Decimal("10000.00"))
+    assert project.status == ProjectStatus.TERMINATED and project.midterm_failed_on == TODAY
+    assert t.reason_kind == ExitReason.FAILED_EVALUATION and t.debar and t.credit_record_id
+    s = services.settlement_of(project)
+    assert s.refund_due == Decimal("27499.50") and s.outstanding == Decimal("17499.50")
+    assert s.status == SettlementStatus.REFUND_DUE
+    assert not check_eligibility(project.org).ok
+    assert seed_failed(project, staff=staff, finance=finance) is t  # twice: unchanged
