@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from incubator.accounts.models import Role
-from incubator.core.files import UploadRejected, send_stored
+from incubator.core.files import UploadRejected, human_size, send_stored
 from incubator.core.ids import as_id
 from incubator.db import today_local
 from incubator.extensions import db
@@ -122,6 +122,9 @@ def submit_report(project_id: int, item_id: int):
             flash(f"该报告当前状态为“{item.status.label}”，不能提交", "danger")
             return _render_submit(project, item, SubmitForm(), status=409)
         return redirect(url_for("reports.report_detail", project_id=project.id, item_id=item.id))
+    if item.period_start > today_local():
+        flash(f"{item.title}的报告期尚未开始，不能提交", "warning")
+        return redirect(url_for(TAB, project_id=project.id))
     form = SubmitForm()
     if request.method == "GET":
         if item.latest is not None:  # a returned report: start from the last version
@@ -165,7 +168,7 @@ def _render_detail(project, item, *, return_form=None, status: int = 200):
         "projects/reports/detail.html", project=project, active_tab=TAB, page_title=item.title, item=item,
         reports=reports, today=today_local(), tones=REPORT_TONES, can_manage=project.can_manage(current_user),
         is_member=project.org.is_member(current_user), return_form=return_form or ReturnForm(),
-        accept_form=AcceptForm(), ReportStatus=ReportStatus, closed=_closed(project),
+        accept_form=AcceptForm(), ReportStatus=ReportStatus, closed=_closed(project), human_size=human_size,
     ), status
 
 
