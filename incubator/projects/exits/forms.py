@@ -12,20 +12,25 @@ from incubator.orgs.forms import ChineseDateField, ChoiceField, NoControlCharsFo
 from incubator.projects.exits.models import MAX_DEBAR_YEARS, MIN_DEBAR_YEARS, ExitReason
 from incubator.projects.exits.services import MAX_DETAIL, MAX_VOUCHER
 
+
+class SelectField(ChoiceField):
+    """A choice list with the Chinese message of ChoiceField, drawn as a select (ui.field looks at the type)."""
+
+
 DEBAR_CHOICES = (("default", "按终止原因的默认做法"), ("yes", "予以禁入"), ("no", "不予禁入"))
 
 
 class CloseForm(NoControlCharsForm):
     note = TextAreaField("结项说明", validators=[Optional(), Length(max=MAX_DETAIL, message=f"不能超过{MAX_DETAIL}字")])
-    confirm = BooleanField("我已核对结算金额，确认办理结项", validators=[DataRequired(message="请勾选确认")])
+    confirm_close = BooleanField("我已核对结算金额，确认办理结项", validators=[DataRequired(message="请勾选确认")])
 
 
 class TerminateForm(NoControlCharsForm):
-    reason_kind = ChoiceField("终止原因", choices=select_choices([("", "请选择"), *ExitReason.choices()]),
+    reason_kind = SelectField("终止原因", choices=select_choices([("", "请选择"), *ExitReason.choices()]),
                               validators=[InputRequired(message="请选择终止原因")])
     detail = TextAreaField("事实与依据", validators=[DataRequired(message="请填写终止的事实与依据"),
                                                 Length(max=MAX_DETAIL, message=f"不能超过{MAX_DETAIL}字")])
-    debar = ChoiceField("禁入", choices=select_choices(DEBAR_CHOICES), default="default")
+    debar = SelectField("禁入", choices=select_choices(DEBAR_CHOICES), default="default")
     debar_years = StrictIntegerField("禁入年限（年）", validators=[Optional()], min_value=MIN_DEBAR_YEARS,
                                      max_value=MAX_DEBAR_YEARS)
     override_reason = TextAreaField("不按默认做法的理由", validators=[Optional(), Length(max=MAX_DETAIL,

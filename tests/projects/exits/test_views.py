@@ -144,7 +144,7 @@ def test_close_refused_then_done(client, db):
     project, staff, finance = in_progress()
     _db.session.commit()
     login_as(client, staff)
-    resp = client.post(_url(project, "/close"), data={"confirm": "y"})
+    resp = client.post(_url(project, "/close"), data={"confirm_close": "y"})
     assert resp.status_code == 409
     assert "结项评估尚未通过" in _text(resp)
     project, staff, finance = fully_paid()
@@ -153,8 +153,8 @@ def test_close_refused_then_done(client, db):
     login_as(client, staff)
     text = _text(client.get(_url(project)))
     assert "可以结项" in text
-    assert client.post(_url(project, "/close"), data={"confirm": ""}).status_code == 422
-    resp = client.post(_url(project, "/close"), data={"confirm": "y", "note": "验收合格"})
+    assert client.post(_url(project, "/close"), data={"confirm_close": ""}).status_code == 422
+    resp = client.post(_url(project, "/close"), data={"confirm_close": "y", "note": "验收合格"})
     assert resp.status_code == 302
     _db.session.expire_all()
     assert project.status == ProjectStatus.CLOSED
@@ -245,7 +245,7 @@ def test_permissions(client, world):
     login_as(client, member)
     assert client.get(_url(project)).status_code == 200
     assert client.post(_url(project, "/terminate"), data=_terminate_form()).status_code == 403
-    assert client.post(_url(project, "/close"), data={"confirm": "y"}).status_code == 403
+    assert client.post(_url(project, "/close"), data={"confirm_close": "y"}).status_code == 403
     assert client.post(_url(project, "/refunds"), data=_refund_form(), content_type="multipart/form-data").status_code == 403
     assert client.get("/staff/exits").status_code == 403
     # staff cannot record refunds; finance cannot terminate
