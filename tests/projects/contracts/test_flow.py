@@ -368,3 +368,16 @@ def test_public_summary_has_no_personal_data_and_only_published_contracts(db):
     s = services.public_summary(c)
     assert s["party_b"] == project.org.name and s["amount"] == project.amount and s["signed_on"] == TODAY
     assert project.org.legal_rep not in str(s)
+
+
+def test_demo_seed_brings_the_contract_in_force_and_published(db):
+    from incubator.projects.contracts import demo
+    from tests.projects.helpers import launch, make_member, staff_for
+
+    project = launch()
+    staff, member = staff_for(project.org), make_member(project.org)
+    c = demo.seed(project, staff=staff, org_user=member)
+    assert c.status == ContractStatus.IN_FORCE and c.published_at is not None
+    assert read_bytes(c.org_signed_file).startswith(b"%PDF") and project.signed_on == TODAY
+    assert project.tranches[0].status == TrancheStatus.REQUESTABLE
+    assert demo.seed(project, staff=staff, org_user=member).id == c.id  # a second run changes nothing
