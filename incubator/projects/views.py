@@ -39,6 +39,7 @@ from incubator.projects.models import (
     TRANCHE_TONES,
     PaymentRequest,
     PaymentStatus,
+    Project,
     ProjectKind,
     ProjectStatus,
     Tranche,
@@ -310,7 +311,7 @@ def _tranche_rows(project) -> list[dict]:
         elif t.status == TrancheStatus.STOPPED:
             why = f"已停止：{t.stop_reason}" if t.stop_reason else "已停止拨付"
         rows.append({
-            "t": t, "req": req, "why": why,
+            "t": t, "req": req, "why": why, "met_on": getattr(project, Project.CONDITION_FIELDS[t.condition]),
             "can_request": (manage or member) and t.status == TrancheStatus.REQUESTABLE and req is None and not closed,
             "can_approve": manage and req is not None and req.status == PaymentStatus.REQUESTED,
             "can_pay": project.can_pay(current_user) and req is not None and req.status == PaymentStatus.STAFF_APPROVED,
@@ -461,9 +462,13 @@ def finance_queue():
     page = db.paginate(stmt, page=as_id(request.args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
     waiting = services.count_payments_to_pay(current_user) if current_user.role == Role.FINANCE else \
         services._count(services.payment_query(current_user, state="waiting"))
+    pay_forms = {}
+    if state == "waiting" and current_user.role == Role.FINANCE:
+        pay_forms = {r.id: PayForm(formdata=None, data={"paid_on": today_local()}, prefix=f"pay{r.id}")
+                     for r in page.items}
     return render_template("projects/finance_queue.html", page=page, payments=page.items, state=state,
                            filters=filters, districts=_districts(), waiting=waiting, payment_tones=PAYMENT_TONES,
-                           today=today_local())
+                           today=today_local(), pay_forms=pay_forms)
 
 
 @bp.get("/staff/desk")

@@ -387,8 +387,9 @@ def test_payment_flow_through_the_views(client, db):
     assert r.status_code == 422 and "拨付日期不能晚于今天" in r.get_data(as_text=True)
     assert "PZ-我的" in r.get_data(as_text=True)
     r = client.post(f"/projects/{project.id}/payments/{req.id}/pay",
-                    data={f"pay{req.id}-paid_on": TODAY.isoformat(), f"pay{req.id}-voucher_no": "PZ-2026-001"})
-    assert r.status_code == 302
+                    data={f"pay{req.id}-paid_on": TODAY.isoformat(), f"pay{req.id}-voucher_no": "PZ-2026-001",
+                          "back": "queue"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/finance/payments")
     _db.session.expire_all()
     assert req.status == PaymentStatus.PAID and first.status == TrancheStatus.PAID
     r = client.post(f"/projects/{project.id}/payments/{req.id}/pay",
