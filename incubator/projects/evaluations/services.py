@@ -652,6 +652,8 @@ def assigned_projects(user) -> set[int]:
 
 def report_context(ev: PerformanceEvaluation) -> dict:
     """Plain values for templates/pdf/evaluation_report.html; the same data gives the same text."""
+    from flask import current_app
+
     from incubator.projects.evaluations.models import band_text
     from incubator.web import format_date
 
@@ -690,6 +692,7 @@ def report_context(ev: PerformanceEvaluation) -> dict:
         "evaluator": {"name": evaluator.name if evaluator else "（已删除的用户）",
                       "role": evaluator.role.label if evaluator else ""},
         "confirmed_by": ev.confirmed_by.name if ev.confirmed_by else "",
+        "issuer_name": project.purchasing_department or f"{current_app.config['CITY_NAME']}民政局",
         "assigned_on": to_local(ev.assigned_at).date(),
         "submitted_on": to_local(ev.submitted_at).date() if ev.submitted_at else None,
         "confirmed_on": to_local(ev.confirmed_at).date() if ev.confirmed_at else None,
