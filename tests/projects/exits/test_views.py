@@ -120,6 +120,31 @@ def test_terminate_bad_debar_years(client, world, years):
     assert _db.session.scalar(select(Termination)) is None
 
 
+@pytest.mark.parametrize("field,value", [("detail", "违约\x00事实"), ("override_reason", "理由\x00"),
+                                         ("detail", "违" * 2001), ("reason_kind", "' OR 1=1--")])
+def test_terminate_bad_text(client, world, field, value):
+    project, staff, _, _ = world
+    login_as(client, staff)
+    resp = client.post(_url(project, "/terminate"), data=_terminate_form(**{field: value}))
+    assert resp.status_code == 422
+    assert _db.session.scalar(select(Termination)) is None
+
+
+def test_refund_ignores_extra_fields(client, world):
+    project, staff, finance, _ = world
+    services.terminate(project, reason_kind="breach", detail="违约", by=staff)
+    _db.session.commit()
+    login_as(client, finance)
+    form = _refund_form("100.00") | {"status": "refunded", "received_total": "20000.00", "refund_due": "0",
+                                     "settlement_id": "1", "recorded_by_id": "1"}
+    assert client.post(_url(project, "/refunds"), data=form, content_type="multipart/form-data").status_code == 302
+    _db.session.expire_all()
+    s = _db.session.scalar(select(Settlement))
+    assert (s.received_total, s.refund_due, s.status) == (Decimal("100.00"), Decimal("20000.00"),
+                                                          SettlementStatus.REFUND_DUE)
+    assert _db.session.scalar(select(RefundReceipt)).recorded_by_id == finance.id
+
+
 def test_terminate_escapes_markup(client, world):
     project, staff, _, member = world
     login_as(client, staff)
