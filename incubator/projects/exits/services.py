@@ -144,6 +144,16 @@ def _require_open(project: Project) -> None:
         raise ExitConflict("该项目已办理结算")
 
 
+def _lock_tranches(project: Project) -> None:
+    """Lock and re-read the project's tranches (PostgreSQL: SELECT … FOR UPDATE).
+
+    A finance approval under way updates its tranche row, so this waits for it to commit and then sees the
+    tranche paid; a finance approval that comes after waits for this transaction, and finds the project closed
+    or terminated only if no tranche was in payment (termination refuses that)."""
+    db.session.execute(select(Tranche).where(Tranche.project_id == project.id).with_for_update()
+                       .execution_options(populate_existing=True)).scalars().all()
+
+
 def _settle(project: Project, *, kind: SettlementKind, by) -> Settlement:
     paid, verified, due = compute_settlement(project)
     status = SettlementStatus.REFUND_DUE if due > 0 else SettlementStatus.SETTLED
@@ -180,6 +190,7 @@ def close_problems(project: Project) -> list[str]:
 
 def close(project: Project, *, by, note: str | None = None) -> Settlement:
     _require_manager(project, by)
+    _lock_tranches(project)
     problems = close_problems(project)
     if problems:
         raise CloseRefused(problems)
@@ -240,6 +251,7 @@ def terminate(project: Project, *, reason_kind, detail: str, debar: bool | None 
 
     _require_manager(project, by)
     _require_open(project)
+    _lock_tranches(project)
     try:
         reason = ExitReason(reason_kind)
     except ValueError:
