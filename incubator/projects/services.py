@@ -527,6 +527,11 @@ def _count(stmt) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.options().order_by(None).subquery())) or 0
 
 
+def count_payments(user, state: str = "waiting") -> int:
+    """How many payment requests of ``state`` (see payment_query) ``user`` sees."""
+    return _count(payment_query(user, state=state))
+
+
 def count_payments_to_approve(user) -> int:
     """Requests waiting for staff approval that ``user`` (staff) may approve."""
     from incubator.accounts.models import Role
@@ -627,6 +632,6 @@ __all__ = [
     "set_tranche_schedule", "mark_condition_met", "stop_next_tranche", "record_midterm_failed", "request_payment",
     "approve_by_staff", "approve_by_finance", "close_project", "terminate_project", "project_for_application",
     "default_plan", "launch_defaults", "granted_amount", "project_query", "project_years", "supplier_query",
-    "to_launch_query", "payment_query", "count_payments_to_approve", "count_payments_to_pay", "count_to_launch",
+    "to_launch_query", "payment_query", "count_payments", "count_payments_to_approve", "count_payments_to_pay", "count_to_launch",
     "count_own_projects", "payment_due", "desk_items",
 ]

@@ -190,6 +190,7 @@ def launch_from_application(app_id: int):
     except services.ProjectError as exc:
         db.session.rollback()
         flash(f"未能立项：{exc}", "warning")
+        _mark_field(form, str(exc))
         return _render_launch(form, application, 422)
     _apply_default_schedule(project)
     db.session.commit()
@@ -204,6 +205,19 @@ def _apply_default_schedule(project) -> None:
             services.set_tranche_schedule(project, [s for s, _ in plan], [c for _, c in plan], by=current_user)
     except services.ProjectError:  # a call plan that no longer adds up: staff set it on the tranches tab
         pass
+
+
+# A refusal of the service shown next to the field it is about (the flash says it too).
+_ERROR_FIELDS = (("理由", "term_reason"), ("服务期限", "term_end"), ("预算", "budget_line"), ("金额", "amount"),
+                 ("项目名称", "title"), ("承接主体", "org_id"))
+
+
+def _mark_field(form, message: str) -> None:
+    for word, name in _ERROR_FIELDS:
+        field = getattr(form, name, None)
+        if word in message and field is not None:
+            field.errors = [*field.errors, message]
+            return
 
 
 def _supplier_choices(q: str, selected: str | None):
@@ -258,6 +272,7 @@ def new_purchase():
     except services.ProjectError as exc:
         db.session.rollback()
         flash(f"未能立项：{exc}", "warning")
+        _mark_field(form, str(exc))
         return _render_purchase(form, q, 422)
     _apply_default_schedule(project)
     db.session.commit()
@@ -460,8 +475,7 @@ def finance_queue():
     filters = {"q": (request.args.get("q") or "")[:100], "district_id": _arg_int("district")}
     stmt = services.payment_query(current_user, state=state, **filters)
     page = db.paginate(stmt, page=as_id(request.args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
-    waiting = services.count_payments_to_pay(current_user) if current_user.role == Role.FINANCE else \
-        services._count(services.payment_query(current_user, state="waiting"))
+    waiting = services.count_payments(current_user, "waiting")
     pay_forms = {}
     if state == "waiting" and current_user.role == Role.FINANCE:
         pay_forms = {r.id: PayForm(formdata=None, data={"paid_on": today_local()}, prefix=f"pay{r.id}")

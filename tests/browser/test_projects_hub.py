@@ -46,6 +46,7 @@ def test_launch_a_purchase_set_the_schedule_and_pay_the_first_tranche(db, live_s
     expect(page.locator(".alert")).to_contain_text("须说明理由")
     expect(page.locator("#amount")).to_have_value("120000.00")  # the input is kept
     console_log(page).errors.clear()  # the refused form answered 422, as it should
+    screenshot(page, "projects_hub_new_purchase_refused")
     page.locator("#term_reason").fill("服务内容稳定，预算有保障")
     page.get_by_test_id("launch-submit").click()
     expect(page.get_by_test_id("project-facts")).to_contain_text("社区居家养老上门服务")
