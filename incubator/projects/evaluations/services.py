@@ -70,7 +70,7 @@ DESK_LEAD_DAYS = 0
 DESK_OVERDUE_DAYS = 30
 
 
-def _pts(value) -> str:
+def points_text(value) -> str:
     """Points for a message: 99.5, 40, 0.25."""
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
@@ -197,7 +197,7 @@ def check_tree(rows: list[IndicatorRow]) -> tuple[list[dict], dict]:
             return points[code]
         s = sum((total(k) for k in kids), ZERO)
         if row.max_points is not None and row.max_points != s:
-            errors.setdefault(i, f"分值{_pts(row.max_points)}与下级指标分值之和{_pts(s)}不一致（可留空自动计算）")
+            errors.setdefault(i, f"分值{points_text(row.max_points)}与下级指标分值之和{points_text(s)}不一致（可留空自动计算）")
         points[code] = s
         return s
 
@@ -208,7 +208,7 @@ def check_tree(rows: list[IndicatorRow]) -> tuple[list[dict], dict]:
         if code not in children:
             leaf_sum += points.get(code, ZERO)
     if kept and not errors and leaf_sum != FULL_MARKS:
-        errors["tree"] = f"末级指标分值合计须为100分，当前为{_pts(leaf_sum)}分"
+        errors["tree"] = f"末级指标分值合计须为100分，当前为{points_text(leaf_sum)}分"
     nodes = []
     for code in sorted(codes, key=_code_key):
         _i, row = by_code[code]
@@ -482,14 +482,14 @@ def save_scores(ev: PerformanceEvaluation, data: ScoreInput, *, by) -> Performan
             continue
         leaf = leaves[code]
         if not value.is_finite() or value < ZERO or value > leaf["max_points"]:
-            errors[f"score-{code}"] = f"“{leaf['name']}”的得分须在0至{_pts(leaf['max_points'])}分之间"
+            errors[f"score-{code}"] = f"“{leaf['name']}”的得分须在0至{points_text(leaf['max_points'])}分之间"
         elif value != value.quantize(CENT):
             errors[f"score-{code}"] = f"“{leaf['name']}”的得分最多保留两位小数"
     bonus_cap = Decimal((ev.snapshot or {}).get("bonus_cap", "0"))
     bonus = data.bonus if data.bonus is not None else ZERO
     deduction = data.deduction if data.deduction is not None else ZERO
     if "bonus" not in errors and not (ZERO <= bonus <= bonus_cap):
-        errors["bonus"] = f"加分须在0至{_pts(bonus_cap)}分之间"
+        errors["bonus"] = f"加分须在0至{points_text(bonus_cap)}分之间"
     if "deduction" not in errors and not (ZERO <= deduction <= FULL_MARKS):
         errors["deduction"] = "扣分须在0至100分之间"
     if bonus > 0 and not data.bonus_note.strip():
@@ -667,7 +667,7 @@ def report_context(ev: PerformanceEvaluation) -> dict:
         else:
             prefix = n["code"] + "."
             points = sum((x.points for c, x in scores.items() if c.startswith(prefix)), ZERO)
-        rows.append({"code": n["code"], "level": n["level"], "name": n["name"], "max_points": f"{_pts(n['max_points'])}",
+        rows.append({"code": n["code"], "level": n["level"], "name": n["name"], "max_points": f"{points_text(n['max_points'])}",
                      "points": "" if points is None else f"{points:.2f}", "comment": s.comment if s else "",
                      "notes": n.get("notes") or "", "leaf": n["leaf"]})
     evaluator = ev.evaluator

@@ -89,6 +89,9 @@ def _refused(exc: services.EvaluationError, back: str):
 def _assign_form(project: Project, formdata=None) -> forms.AssignForm:
     form = forms.AssignForm(formdata=formdata)
     form.template_id.choices = select_choices([(t.id, f"{t.name}（{t.stages_label}）") for t in services.templates_for()])
+    if formdata is None:  # offer the stage still to be arranged
+        taken = {ev.stage for ev in services.project_evaluations(project) if ev.status != EvaluationStatus.CANCELLED}
+        form.stage.data = next((s.value for s in EvaluationStage if s not in taken), EvaluationStage.FINAL.value)
     form.evaluator_id.choices = select_choices([(u.id, f"{u.name}（{u.role.label}）") for u in services.eligible_evaluators(project)])
     return form
 
@@ -331,7 +334,7 @@ def _render_editor(template, form, typed, errors=None, status=200):
 
 
 def _rows_of(template: IndicatorTemplate) -> list[dict]:
-    return [{"code": r.code, "name": r.name, "points": "" if r.max_points is None else f"{r.max_points:g}",
+    return [{"code": r.code, "name": r.name, "points": "" if r.max_points is None else services.points_text(r.max_points),
              "notes": r.notes} for r in services.template_rows(template)]
 
 
