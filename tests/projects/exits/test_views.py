@@ -370,3 +370,14 @@ def test_staff_list_query_count_is_constant(client, db):
     few = count_queries(2)
     many = count_queries(8)
     assert many == few
+
+
+def test_org_and_finance_see_an_open_project_read_only(client, world):
+    project, staff, finance, member = world
+    for user in (member, finance, make_user(Role.ADMIN)):
+        login_as(client, user)
+        resp = client.get(_url(project))
+        assert resp.status_code == 200
+        text = _text(resp)
+        assert "项目尚未结项或终止" in text and "¥50,000.00" in text and "¥30,000.00" in text
+        assert "<form" not in resp.get_data(as_text=True).split('data-testid="exit-page"')[1]
