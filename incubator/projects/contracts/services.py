@@ -195,19 +195,29 @@ def update_template(template: ContractTemplate, *, name: str, title: str, clause
 
 # ---------------------------------------------------------------- deadlines
 
-def result_day(project: Project) -> date:
-    """The day of the result the signing deadline counts from (see the module docstring)."""
-    if project.kind == ProjectKind.GRANT and project.application_id is not None:
-        from incubator.publicity.models import FundingItem, FundingList, Publicity
+def result_days(projects: list[Project]) -> dict[int, date]:
+    """{project id: the day of the result the signing deadline counts from} in one query (see the module
+    docstring): a grant project's funding-list 公示 finalised day, else the launch day."""
+    from incubator.publicity.models import FundingItem, FundingList, Publicity
 
-        finalized = db.session.scalar(
-            select(Publicity.finalized_at).join(FundingList, FundingList.id == Publicity.list_id)
-            .join(FundingItem, FundingItem.list_id == FundingList.id)
-            .where(FundingItem.application_id == project.application_id)
-        )
-        if finalized is not None:
-            return to_local(finalized).date()
-    return to_local(project.launched_at).date() if project.launched_at else today_local()
+    app_ids = [p.application_id for p in projects if p.kind == ProjectKind.GRANT and p.application_id is not None]
+    finalized: dict[int, date] = {}
+    if app_ids:
+        rows = db.session.execute(
+            select(FundingItem.application_id, Publicity.finalized_at)
+            .join(FundingList, FundingList.id == FundingItem.list_id)
+            .join(Publicity, Publicity.list_id == FundingList.id)
+            .where(FundingItem.application_id.in_(app_ids), Publicity.finalized_at.is_not(None)))
+        finalized = {app_id: to_local(at).date() for app_id, at in rows}
+    out = {}
+    for p in projects:
+        day = finalized.get(p.application_id) if p.kind == ProjectKind.GRANT else None
+        out[p.id] = day or (to_local(p.launched_at).date() if p.launched_at else today_local())
+    return out
+
+
+def result_day(project: Project) -> date:
+    return result_days([project])[project.id]
 
 
 def signing_due_on(project: Project) -> date:
@@ -674,6 +684,7 @@ def desk_items(user) -> list:
                                 .order_by(Contract.version)):
         latest[c.project_id] = c
     today = today_local()
+    results = result_days([p for p in projects if p.id not in latest and p.status == ProjectStatus.LAUNCHED])
     items = []
 
     def add(area, project, what, due, state):
@@ -690,7 +701,7 @@ def desk_items(user) -> list:
             continue
         if c is None:
             if p.status == ProjectStatus.LAUNCHED:
-                add("合同签订", p, "合同待生成", signing_due_on(p), None)
+                add("合同签订", p, "合同待生成", results[p.id] + timedelta(days=SIGNING_DAYS), None)
         elif c.status == ContractStatus.GENERATED:
             add("合同签订", p, f"等待承接组织签章（{c.number}）", c.due_on, c.status)
         elif c.status == ContractStatus.ORG_SIGNED:
@@ -702,7 +713,7 @@ def desk_items(user) -> list:
 
 __all__ = [
     "ContractError", "PLACEHOLDERS", "SIGNING_DAYS", "PUBLISH_WORKDAYS", "WARN_DAYS", "default_template",
-    "create_template", "update_template", "check_clauses", "templates_for", "result_day", "signing_due_on",
+    "create_template", "update_template", "check_clauses", "templates_for", "result_day", "result_days", "signing_due_on",
     "deadlines", "contracts_of", "current_contract", "contract_in_force", "generate", "regenerate", "amend",
     "upload_org_signed", "countersign", "publish", "published_contracts", "public_contract", "public_summary",
     "render_contract_pdf", "attach_pdf", "desk_items", "may_edit_templates",

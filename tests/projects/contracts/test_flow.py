@@ -381,3 +381,30 @@ def test_demo_seed_brings_the_contract_in_force_and_published(db):
     assert read_bytes(c.org_signed_file).startswith(b"%PDF") and project.signed_on == TODAY
     assert project.tranches[0].status == TrancheStatus.REQUESTABLE
     assert demo.seed(project, staff=staff, org_user=member).id == c.id  # a second run changes nothing
+
+
+def test_desk_runs_a_constant_number_of_queries(db, app):
+    from sqlalchemy import event
+
+    _, staff, _ = contract_world()
+    with app.test_request_context():
+        def count():
+            n = [0]
+
+            def on(*a, **k):
+                n[0] += 1
+            event.listen(db.engine, "before_cursor_execute", on)
+            try:
+                items = services.desk_items(staff)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", on)
+            return n[0], len(items)
+        small, items1 = count()
+        from tests.projects.helpers import make_org, scheduled
+
+        for i in range(4):  # four more projects in the district, two with a contract
+            proj, _ = scheduled(org=make_org(district=staff.district), by=staff)
+            if i % 2:
+                generated(proj, staff)
+        large, items2 = count()
+    assert items2 == items1 + 4 and large == small
