@@ -25,7 +25,8 @@ Consequences of confirming (incubator.projects.services): a mid-term 合格 or b
 Annual assessment (考核) of a supplier for year Y (``annual_assessment``): its projects whose term touches Y
 or that have an evaluation confirmed in Y. Result: 不合格 when any of its evaluations confirmed in Y is
 不合格 (mid-term or final: a failed project is stopped and, as a rule, terminated for failure), or a project
-of it was terminated after a failed mid-term in Y; otherwise the worst final grade confirmed in Y; with no
+of it was terminated in Y for a failed evaluation or a breach (exits area: Termination.reason_kind), or
+after a failed mid-term in Y; otherwise the worst final grade confirmed in Y; with no
 final grade in Y, 暂无评价 (no result).
 """
 from __future__ import annotations
@@ -795,6 +796,19 @@ def _worst(grades) -> EvaluationGrade | None:
     return max(grades, key=GRADE_ORDER.index) if grades else None
 
 
+def _failed_terminations(project_ids: list[int], t0: datetime, t1: datetime) -> set[int]:
+    """Projects terminated between t0 and t1 for a failed evaluation or a breach (the exits area)."""
+    if not project_ids:
+        return set()
+    try:
+        from incubator.projects.exits.models import ExitReason, Termination
+    except ImportError:  # the exits area is not installed
+        return set()
+    return set(db.session.scalars(select(Termination.project_id).where(
+        Termination.project_id.in_(project_ids), Termination.decided_at >= t0, Termination.decided_at < t1,
+        Termination.reason_kind.in_([ExitReason.FAILED_EVALUATION, ExitReason.BREACH]))))
+
+
 def annual_assessment(user, year: int, *, q: str = "") -> list[AssessmentRow]:
     """One row per supplier in the user's scope (district staff: their district) for ``year``; see the
     module docstring for the rule."""
@@ -821,14 +835,15 @@ def annual_assessment(user, year: int, *, q: str = "") -> list[AssessmentRow]:
         PerformanceEvaluation.status == EvaluationStatus.CONFIRMED,
         PerformanceEvaluation.confirmed_at >= t0, PerformanceEvaluation.confirmed_at < t1)
         .order_by(PerformanceEvaluation.confirmed_at)).all() if projects else []
+    failed_exits = _failed_terminations([p.id for p in projects], t0, t1)
     latest: dict[tuple[int, EvaluationStage], PerformanceEvaluation] = {}
     for ev in evs:
         latest[(ev.project_id, ev.stage)] = ev
     rows: dict[int, AssessmentRow] = {}
     for p in projects:
         mid, fin = latest.get((p.id, EvaluationStage.MIDTERM)), latest.get((p.id, EvaluationStage.FINAL))
-        failed_term = (p.status == ProjectStatus.TERMINATED and p.midterm_failed_on is not None
-                       and p.midterm_failed_on.year == year)
+        failed_term = p.id in failed_exits or (p.status == ProjectStatus.TERMINATED and p.midterm_failed_on is not None
+                                               and p.midterm_failed_on.year == year)
         row = rows.setdefault(p.org_id, AssessmentRow(org=p.org, projects=[], result=None, reason=""))
         row.projects.append({"project": p, "midterm": mid, "final": fin, "failed_terminated": failed_term})
     for row in rows.values():
@@ -837,7 +852,9 @@ def annual_assessment(user, year: int, *, q: str = "") -> list[AssessmentRow]:
         finals = [d["final"].grade for d in row.projects if d["final"] is not None]
         if fails:
             row.result = EvaluationGrade.FAIL
-            row.reason = f"{fails[0]['project'].number}评价不合格" + ("并已终止" if fails[0]["failed_terminated"] else "")
+            first = fails[0]
+            row.reason = (f"{first['project'].number}因评价不合格或违约被终止" if first["failed_terminated"]
+                          else f"{first['project'].number}评价不合格")
         elif finals:
             row.result = _worst(finals)
             row.reason = f"{len(finals)}个项目结项评价，取最低等次"

@@ -18,7 +18,7 @@ from incubator.projects.evaluations.models import (
 from incubator.projects.models import TrancheCondition, TrancheStatus
 from tests.factories import make_user
 from tests.projects.evaluations.helpers import ROWS, evaluation_world, make_template, points_for, rows, score
-from tests.projects.helpers import staff_for
+from tests.projects.helpers import scheduled, staff_for
 
 D = Decimal
 
@@ -385,3 +385,54 @@ def test_evaluations_of(db):
     assert services.evaluations_of(evaluator) == [ev]
     assert services.evaluations_of(evaluator, status="submitted") == []
     assert services.evaluations_of(make_user(Role.EVALUATOR)) == []
+
+
+# --------------------------------------------------------------------------- annual assessment and demo
+
+def test_assessment_counts_a_termination_for_failure(db):
+    from incubator.db import to_local
+    from incubator.projects.exits.models import ExitReason, Termination
+
+    project, staff, evaluator, ev = evaluation_world(stage=EvaluationStage.FINAL)
+    score(ev, 95)
+    services.confirm_evaluation(ev, by=staff, report=False)
+    year = to_local(ev.confirmed_at).year
+    [row] = services.annual_assessment(staff, year)
+    assert row.result == EvaluationGrade.EXCELLENT
+    other, _s = scheduled(org=project.org, by=staff)
+    project_services.terminate_project(other, by=staff, reason="严重违约")
+    db.session.add(Termination(project_id=other.id, reason_kind=ExitReason.BREACH, detail="严重违约", decided_by_id=staff.id))
+    db.session.flush()
+    [row] = services.annual_assessment(staff, year)
+    assert row.result == EvaluationGrade.FAIL and "被终止" in row.reason
+    assert services.annual_assessment(staff, year - 5) == []
+
+
+def test_demo_seed_gives_a_confirmed_midterm_pass(db):
+    from incubator.projects.evaluations import demo
+
+    project, staff = scheduled()
+    ev = demo.seed(project, staff=staff, evaluator=make_user(Role.EVALUATOR), org_user=None, finance=None)
+    assert ev.status == EvaluationStatus.CONFIRMED and ev.grade == EvaluationGrade.PASS
+    assert project.midterm_passed_on is not None
+    assert len(demo.seed_templates()) == 2  # idempotent
+    assert {t.name for t in services.templates_for(EvaluationStage.FINAL)} == {demo.GENERAL}
+
+
+def test_overdue_reports_from_the_reports_area_deduct(db):
+    """The real ``overdue_count`` of helper D's reports area: monthly reports of a term that began
+    four months ago and none submitted."""
+    from datetime import timedelta
+
+    from incubator.db import today_local
+    reports = pytest.importorskip("incubator.projects.reports.services")
+    today = today_local()
+    project, staff, evaluator, ev = evaluation_world(term_start=today - timedelta(days=130),
+                                                     term_end=today + timedelta(days=200))
+    reports.generate_schedule(project, "monthly", by=staff)
+    count = reports.overdue_count(project)
+    assert count >= 2
+    score(ev, 90)
+    assert ev.overdue_reports == count
+    assert ev.overdue_deduction == min(D(2) * count, D(10))
+    assert ev.total == D(90) - ev.overdue_deduction
