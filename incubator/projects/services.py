@@ -384,7 +384,8 @@ def launch_defaults(application: Application) -> dict:
         "purchasing_department": call.district.name + "民政局" if call.district is not None else "市民政局",
         "service_content": "\n".join(lines),
         "quantity": f"直接受益{application.beneficiaries_count}人" if application.beneficiaries_count else "",
-        "budget_line": f"{call.year}年{call.title}资金",
+        # budget_line is left blank on purpose: staff name the approved budget line themselves
+        # (预算未批复不得立项), it is not derived from the call.
         "budget_year": call.year,
     }
 
