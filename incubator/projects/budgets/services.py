@@ -73,22 +73,23 @@ def _fen(column):
     return type_coerce(column, Integer)
 
 
-def _sum(project, statuses) -> Decimal:
-    raw = db.session.execute(
-        select(func.coalesce(func.sum(_fen(Expense.amount)), 0))
-        .where(Expense.project_id == project.id, Expense.status.in_(statuses))
-    ).scalar_one()
-    return from_fen(int(raw))
+def _sum(project, statuses, source=None) -> Decimal:
+    query = (select(func.coalesce(func.sum(_fen(Expense.amount)), 0))
+             .where(Expense.project_id == project.id, Expense.status.in_(statuses)))
+    if source is not None:
+        query = query.join(BudgetLine, BudgetLine.id == Expense.line_id).where(BudgetLine.source == source)
+    return from_fen(int(db.session.execute(query).scalar_one()))
 
 
-def verified_total(project) -> Decimal:
-    """Sum of the project's verified (已核实) expenses."""
-    return _sum(project, (ExpenseStatus.VERIFIED,))
+def verified_total(project, source=None) -> Decimal:
+    """Sum of the project's verified (已核实) expenses; of one FundingSource's lines when ``source`` is given
+    (exit settles the grant against grant-line spending only: matching funds are the organisation's own)."""
+    return _sum(project, (ExpenseStatus.VERIFIED,), source)
 
 
-def spent_total(project) -> Decimal:
+def spent_total(project, source=None) -> Decimal:
     """Sum of the project's recorded expenses that were not returned (待核实, 已重新提交, 已核实)."""
-    return _sum(project, SPENT_STATUSES)
+    return _sum(project, SPENT_STATUSES, source)
 
 
 # ---------------------------------------------------------------- permissions

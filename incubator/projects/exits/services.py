@@ -101,9 +101,11 @@ def debar_end(start_on: date, years: int) -> date:
 
 
 def _verified_total(project: Project) -> Decimal:
+    """Verified spending on the grant's lines: the organisation's matching funds never offset a refund."""
+    from incubator.applications.models import FundingSource
     from incubator.projects.budgets.services import verified_total
 
-    return verified_total(project)
+    return verified_total(project, FundingSource.GRANT)
 
 
 def refund_due_of(paid: Decimal, verified: Decimal) -> Decimal:

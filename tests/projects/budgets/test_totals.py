@@ -27,3 +27,24 @@ def test_totals_by_status(db):
     _db.session.flush()
     assert verified_total(project) == Decimal("0.30")
     assert spent_total(project) == Decimal("12.35")
+
+
+def test_totals_of_one_funding_source(db):
+    """Exit settles the grant against grant-line spending: matching-fund lines are summed apart."""
+    from incubator.applications.models import FundingSource
+
+    project = launch()
+    grant = BudgetLine(project_id=project.id, category=BudgetCategory.ACTIVITY, item="活动", approved=Decimal("1000"),
+                       source=FundingSource.GRANT)
+    matching = BudgetLine(project_id=project.id, category=BudgetCategory.ACTIVITY, item="配套", approved=Decimal("500"),
+                          source=FundingSource.MATCHING)
+    _db.session.add_all([grant, matching])
+    _db.session.flush()
+    for line, amount in [(grant, "300.10"), (matching, "200.00")]:
+        _db.session.add(Expense(project_id=project.id, line_id=line.id, amount=Decimal(amount),
+                                spent_on=date(2026, 4, 1), description="x", status=ExpenseStatus.VERIFIED))
+    _db.session.flush()
+    assert verified_total(project) == Decimal("500.10")
+    assert verified_total(project, FundingSource.GRANT) == Decimal("300.10")
+    assert verified_total(project, FundingSource.MATCHING) == Decimal("200.00")
+    assert spent_total(project, FundingSource.GRANT) == Decimal("300.10")
