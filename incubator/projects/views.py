@@ -55,7 +55,6 @@ PAYMENT_TONES = {"requested": "warning", "staff_approved": "primary", "paid": "s
 
 @bp.app_context_processor
 def _project_layout():
-    from incubator.projects.models import PROJECT_TONES
     from incubator.projects.tabs import project_tabs
 
     return {"project_tabs": project_tabs, "project_tones": PROJECT_TONES,

@@ -15,7 +15,7 @@ from incubator.projects.desk import collect
 from incubator.projects.models import PaymentStatus, Project, ProjectKind, TrancheCondition, TrancheStatus
 from tests.conftest import login_as
 from tests.factories import make_district, make_user
-from tests.projects.helpers import END, START, funded_application, launch, make_member, make_org, scheduled, staff_for
+from tests.projects.helpers import END, funded_application, launch, make_member, make_org, scheduled, staff_for
 
 C = TrancheCondition
 TODAY = today_local()
