@@ -2,6 +2,16 @@
 
 They take model objects and typed keyword arguments, change data, flush and never commit. Refusals
 raise ``ProjectError`` (Chinese message); a user without the right raises ``NotAllowed``.
+
+Read-only helpers of the hub's pages (constant query count, scoped to the user: an organisation's
+members its own projects, district staff their district, city staff / admins / finance all):
+``project_query(user, q=, status=, kind=, year=, district_id=, org_id=)``, ``project_years(user)``,
+``supplier_query(user, q)`` (verified organisations in scope), ``to_launch_query(user)`` (funded
+applications without a project), ``payment_query(user, state="waiting"|"requested"|"paid", q=, district_id=)``,
+counts for the navigation (``count_payments``, ``count_payments_to_approve``, ``count_payments_to_pay``,
+``count_to_launch``, ``count_own_projects``), ``default_plan(project)`` (the call's tranche plan, else
+50/30/20), ``launch_defaults(application)``, ``granted_amount(application)``, ``payment_due(tranche)`` and
+the staff desk provider ``desk_items(user)`` (拨付审核 / 财务拨付 / 待立项).
 """
 from __future__ import annotations
 

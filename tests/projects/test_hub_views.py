@@ -496,3 +496,38 @@ def test_nav_entries_by_role(client, db):
     _login(client, make_user(Role.STAFF))
     page = client.get("/staff/projects/").get_data(as_text=True)
     assert "项目管理" in page and "工作台（待办）" in page
+
+
+def test_finance_queue_and_desk_queries_do_not_grow_with_rows(client, db):
+    from sqlalchemy import event
+
+    finance = make_user(Role.FINANCE)
+    org = make_org()
+    staff = staff_for(org)
+
+    def waiting_payment(i):
+        project, _ = scheduled(org=org, by=staff, title=f"项目{i}")
+        services.mark_condition_met(project, C.ON_SIGNING, by=staff, on=TODAY)
+        services.approve_by_staff(services.request_payment(project.tranches[0], by=staff), by=staff)
+
+    for i in range(2):
+        waiting_payment(i)
+    _login(client, finance)
+    counts = []
+
+    def count(*_a, **_k):
+        counts[-1] += 1
+
+    event.listen(_db.engine, "before_cursor_execute", count)
+    try:
+        for more in (0, 8):
+            for i in range(more):
+                waiting_payment(100 + i)
+            _db.session.commit()
+            counts.append(0)
+            assert client.get("/finance/payments").status_code == 200
+            counts.append(0)
+            assert client.get("/staff/desk").status_code == 200
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", count)
+    assert counts[2] <= counts[0] + 1 and counts[3] <= counts[1] + 1, counts
