@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm.exc import StaleDataError
 
 from incubator.accounts.models import User
@@ -39,6 +40,28 @@ from incubator.projects.models import Project
 bp = Blueprint("evaluations", __name__)
 
 TAB = "evaluations.project_evaluations"
+PER_PAGE = 50
+
+
+class ListPage(Pagination):
+    """One page of a list already worked out in memory (rows=…), for the ui.pagination macro."""
+
+    def _query_items(self):
+        rows = self._query_args["rows"]
+        start = (self.page - 1) * self.per_page
+        return rows[start:start + self.per_page]
+
+    def _query_count(self):
+        return len(self._query_args["rows"])
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+
+
+def _paged(rows: list) -> ListPage:
+    return ListPage(page=_page_arg(), per_page=PER_PAGE, max_per_page=None, error_out=False, rows=rows)
 
 
 # --------------------------------------------------------------------------- loading
@@ -295,7 +318,7 @@ def my_evaluations():
         abort(403)
     status = request.args.get("status", "")
     status = status if status in {"open", *(s.value for s in EvaluationStatus)} else ""
-    return render_template("projects/evaluations/mine.html", evaluations=services.evaluations_of(current_user, status=status),
+    return render_template("projects/evaluations/mine.html", page=_paged(services.evaluations_of(current_user, status=status)),
                            status=status, statuses=EvaluationStatus, evaluation_tones=EVALUATION_TONES,
                            grade_tones=GRADE_TONES, scoring=SCORING_STATUSES, today=today_local())
 
@@ -306,11 +329,6 @@ def my_evaluations():
 def _require_template_editor() -> None:
     if not services.may_edit_templates(current_user):
         abort(403)
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 else 1
 
 
 @bp.get("/staff/indicator-templates")
@@ -439,7 +457,7 @@ def assessments():
     elif result:
         rows = [r for r in rows if r.result is not None and r.result.value == result]
     this = today_local().year
-    return render_template("projects/evaluations/assessments.html", rows=rows, year=year, q=q, result=result,
+    return render_template("projects/evaluations/assessments.html", page=_paged(rows), year=year, q=q, result=result,
                            years=list(range(this + 1, this - 6, -1)), grade_tones=GRADE_TONES, bands=band_text())
 
 

@@ -246,4 +246,7 @@ def test_annual_assessment_and_export(app, db):
     ws = load_workbook(io.BytesIO(r.data)).active
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert values[0][0] == "承接主体" and len(values) == 3 and values[1][8] == "合格"
+    assert c.get(f"/staff/assessments?year={year}&page=abc&result=fail&q=%27+OR+1%3D1--").status_code == 200
+    assert "没有符合条件" in c.get(f"/staff/assessments?year={year}&page=9").get_data(as_text=True)
+    assert project.org.name in c.get(f"/staff/assessments?year={year}&result=pass").get_data(as_text=True)
     assert _client(app, make_user(Role.FINANCE)).get("/staff/assessments").status_code == 403
