@@ -25,6 +25,12 @@ class OrgSignedForm(NoControlCharsForm):
     file = FileField("签章合同扫描件", description="PDF、JPG 或 PNG；须有法定代表人或授权代表签字并加盖公章")
 
 
+class ReturnForm(NoControlCharsForm):
+    reason = TextAreaField("退回原因", validators=[DataRequired(message="请填写退回原因"),
+                                               Length(max=MAX_REASON_CHARS, message=f"不能超过{MAX_REASON_CHARS}字")],
+                           description="如：缺少法定代表人签字、未加盖公章、上传的不是本版合同")
+
+
 class CountersignForm(NoControlCharsForm):
     file = FileField("双方签章合同", description="PDF、JPG 或 PNG：甲乙双方均已签字盖章的合同")
     signed_on = ChineseDateField("签订日期", validators=[InputRequired(message="请填写签订日期")])

@@ -4,14 +4,16 @@ from __future__ import annotations
 ACTION_LABELS: dict[str, str] = {
     "contract_template.created": "新建合同模板",
     "contract_template.updated": "修改合同模板",
-    "contract.generated": "生成合同",
+    "contract.created": "生成合同",
     "contract.regenerated": "重新生成合同",
     "contract.amendment_started": "发起合同变更",
     "contract.org_scan_uploaded": "上传乙方签章合同",
     "contract.countersigned": "上传双方签章合同（会签）",
     "contract.published": "公开合同摘要",
+    "contract.scan_returned": "退回乙方签章件",
     # status transitions (Contract.TRANSITIONS)
     "contract.org_signed": "合同：乙方已签章",
+    "contract.generated": "合同：退回待乙方重新签章",
     "contract.in_force": "合同：已生效",
     "contract.superseded": "合同：已被变更取代",
 }

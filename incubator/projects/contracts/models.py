@@ -13,7 +13,8 @@ Interface for other domains (hub, desk, public site)
 ``Contract`` (table contract): project_id, version (1, 2, …; unique per project), parent_id (an amendment
   (变更) points to the contract in force it amends; None for version 1), template_id, number
   ("<project number>-HT<version>"), status (ContractStatus via transition: generated 待乙方签章 →
-  org_signed 待甲方盖章 → in_force 已生效 → superseded 已被变更), content (JSON snapshot of everything
+  org_signed 待甲方盖章 → in_force 已生效 → superseded 已被变更; org_signed → generated when staff return
+  a scan that is not properly signed or stamped, with ``return_reason``), content (JSON snapshot of everything
   the document says: parties, rendered clauses, tranche rows, amounts — a contract is rendered from it,
   the public summary is read from it, so later edits of the project or the template never change a
   signed contract), content_sha256, pdf_file_id (the generated PDF; None while its job renders it),
@@ -80,7 +81,7 @@ class Contract(TimestampMixin, Base):
 
     TRANSITIONS: ClassVar[dict] = {
         ContractStatus.GENERATED: {ContractStatus.ORG_SIGNED},
-        ContractStatus.ORG_SIGNED: {ContractStatus.IN_FORCE},
+        ContractStatus.ORG_SIGNED: {ContractStatus.IN_FORCE, ContractStatus.GENERATED},
         ContractStatus.IN_FORCE: {ContractStatus.SUPERSEDED},
         ContractStatus.SUPERSEDED: set(),
     }
@@ -111,6 +112,7 @@ class Contract(TimestampMixin, Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     amendment_reason: Mapped[str | None] = mapped_column(Text)
+    return_reason: Mapped[str | None] = mapped_column(Text)  # the last time staff returned the scan
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version_id}

@@ -452,7 +452,7 @@ def generate(project: Project, *, by, template: ContractTemplate | None = None) 
     db.session.add(contract)
     db.session.flush()
     _queue_pdf(contract, by=by)
-    audit.record("contract.generated", contract, after={"number": number, "version": 1, "due_on": contract.due_on,
+    audit.record("contract.created", contract, after={"number": number, "version": 1, "due_on": contract.due_on,
                                                          "content_sha256": contract.content_sha256}, actor=by)
     return contract
 
@@ -540,6 +540,29 @@ def upload_org_signed(contract: Contract, upload, *, by) -> Contract:
     db.session.flush()
     audit.record("contract.org_scan_uploaded", contract, before={"file_id": replaced} if replaced else None,
                  after={"file_id": stored.id, "sha256": stored.sha256}, actor=by)
+    return contract
+
+
+def return_org_signed(contract: Contract, *, by, reason: str) -> Contract:
+    """Staff send the scan back (not signed, no seal, wrong version…): the organisation uploads again."""
+    project = contract.project
+    _require_manager(project, by)
+    _require_active(project)
+    if contract.status != ContractStatus.ORG_SIGNED:
+        _fail("只有待甲方盖章的合同可以退回")
+    reason = (reason or "").replace("\x00", "").strip()
+    if not reason:
+        _fail("请填写退回原因", 422)
+    if len(reason) > MAX_REASON_CHARS:
+        _fail(f"退回原因不超过{MAX_REASON_CHARS}字", 422)
+    before = {"file_id": contract.org_signed_file_id}
+    contract.return_reason = reason
+    contract.org_signed_file = None
+    contract.org_signed_file_id = None
+    contract.org_signed_at = None
+    contract.org_signed_by_id = None
+    transition(contract, ContractStatus.GENERATED, by=by, note=reason)
+    audit.record("contract.scan_returned", contract, before=before, note=reason, actor=by)
     return contract
 
 
@@ -715,6 +738,6 @@ __all__ = [
     "ContractError", "PLACEHOLDERS", "SIGNING_DAYS", "PUBLISH_WORKDAYS", "WARN_DAYS", "default_template",
     "create_template", "update_template", "check_clauses", "templates_for", "result_day", "result_days", "signing_due_on",
     "deadlines", "contracts_of", "current_contract", "contract_in_force", "generate", "regenerate", "amend",
-    "upload_org_signed", "countersign", "publish", "published_contracts", "public_contract", "public_summary",
+    "upload_org_signed", "return_org_signed", "countersign", "publish", "published_contracts", "public_contract", "public_summary",
     "render_contract_pdf", "attach_pdf", "desk_items", "may_edit_templates",
 ]

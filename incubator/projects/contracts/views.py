@@ -31,6 +31,7 @@ from incubator.projects.contracts.forms import (
     GenerateForm,
     NewTemplateForm,
     OrgSignedForm,
+    ReturnForm,
     TemplateForm,
 )
 from incubator.projects.contracts.models import CONTRACT_TONES, Contract, ContractStatus, ContractTemplate
@@ -68,7 +69,8 @@ def _url(endpoint: str, **kw) -> str | None:
     return url_for(endpoint, **kw) if endpoint in current_app.view_functions else None
 
 
-def _render_tab(project: Project, *, amend_form=None, countersign_form=None, org_form=None, status: int = 200):
+def _render_tab(project: Project, *, amend_form=None, countersign_form=None, org_form=None, return_form=None,
+                status: int = 200):
     if project.org.is_member(current_user):
         back_link = ("我的项目", _url("projects.my_projects"))
     else:
@@ -87,7 +89,7 @@ def _render_tab(project: Project, *, amend_form=None, countersign_form=None, org
         steps=_steps(current), deadlines=services.deadlines(project, current), tones=CONTRACT_TONES,
         generate_form=generate_form, amend_form=amend_form or AmendForm(), confirm_form=ConfirmForm(),
         countersign_form=countersign_form or CountersignForm(data={"signed_on": today_local()}),
-        org_form=org_form or OrgSignedForm(), ContractStatus=ContractStatus, files=FILES,
+        org_form=org_form or OrgSignedForm(), return_form=return_form or ReturnForm(), ContractStatus=ContractStatus, files=FILES,
         active=project.status.value not in ("closed", "terminated"), today=today_local(), back_link=back_link,
         project_url=_url("projects.detail", project_id=project.id),
     ), status
@@ -178,6 +180,25 @@ def upload_org_signed(project_id: int, contract_id: int):
     except StaleDataError:
         return _stale(project_id)
     flash("签章合同已上传，等待民政部门盖章会签。", "success")
+    return redirect(url_for(TAB, project_id=project_id), 303)
+
+
+@bp.post("/projects/<int:project_id>/contract/<int:contract_id>/return")
+@login_required
+def return_org_signed(project_id: int, contract_id: int):
+    project = load_project(project_id, "manage")
+    contract = _contract_of(project, contract_id)
+    form = ReturnForm()
+    if not form.validate():
+        return _render_tab(project, return_form=form, status=422)
+    try:
+        services.return_org_signed(contract, by=current_user, reason=form.reason.data)
+        db.session.commit()
+    except services.ContractError as exc:
+        return _refused(project, exc, return_form=form)
+    except StaleDataError:
+        return _stale(project_id)
+    flash("已退回承接组织重新签章上传。", "success")
     return redirect(url_for(TAB, project_id=project_id), 303)
 
 

@@ -93,6 +93,8 @@ RULES = [
          data=lambda w: {"reason": "服务数量调整"}),
     Rule("contracts.upload_org_signed", "POST", lambda w: _url(w, f"/{w.contract.id}/org-signed"), allow=MEMBER,
          setup=_generated, data=_scan),
+    Rule("contracts.return_org_signed", "POST", lambda w: _url(w, f"/{w.contract.id}/return"), allow=MANAGE,
+         setup=_org_signed, data=lambda w: {"reason": "未加盖公章"}),
     Rule("contracts.countersign", "POST", lambda w: _url(w, f"/{w.contract.id}/countersign"), allow=MANAGE,
          setup=_org_signed, data=_countersign),
     Rule("contracts.publish", "POST", lambda w: _url(w, f"/{w.contract.id}/publish"), allow=MANAGE,

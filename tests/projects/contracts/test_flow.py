@@ -123,6 +123,21 @@ def test_the_organisation_may_replace_its_scan_until_countersigned(db):
     assert c.org_signed_file_id != first and c.status == ContractStatus.ORG_SIGNED
 
 
+def test_staff_return_a_bad_scan_and_the_organisation_uploads_again(db):
+    project, staff, member = contract_world()
+    c = generated(project, staff)
+    refused(services.return_org_signed, c, by=staff, reason="未盖章", match="待甲方盖章")
+    services.upload_org_signed(c, upload(), by=member)
+    refused(services.return_org_signed, c, by=member, reason="x", code=403)
+    refused(services.return_org_signed, c, by=staff, reason=" ", code=422)
+    services.return_org_signed(c, by=staff, reason="未加盖公章")
+    assert c.status == ContractStatus.GENERATED and c.org_signed_file_id is None and c.return_reason == "未加盖公章"
+    refused(services.countersign, c, upload(), by=staff, signed_on=TODAY, match="尚未上传")
+    services.upload_org_signed(c, upload(), by=member)
+    services.countersign(c, upload(), by=staff, signed_on=TODAY)
+    assert c.status == ContractStatus.IN_FORCE
+
+
 # ---------------------------------------------------------------- amendments
 
 def test_amendment_is_a_new_version_and_supersedes_the_old_one_when_in_force(db):

@@ -186,3 +186,17 @@ def test_public_pages_show_published_summaries_only_escaped(app, db):
     assert anon.get(f"/contracts/{c.id + 1}").status_code == 404
     assert "没有找到" in anon.get("/contracts?q=不存在的关键词").get_data(as_text=True)
     assert anon.get("/contracts?q=' OR 1=1--&page=-1").status_code == 200
+
+
+def test_return_form_needs_a_reason_and_shows_it_to_the_organisation(app, db):
+    from tests.projects.contracts.helpers import upload
+
+    project, staff, member = contract_world()
+    c = generated(project, staff)
+    services.upload_org_signed(c, upload(), by=member)
+    db.session.commit()
+    s = _client(app, staff)
+    assert s.post(f"{_tab(project)}/{c.id}/return", data={"reason": ""}).status_code == 422
+    assert s.post(f"{_tab(project)}/{c.id}/return", data={"reason": "缺少法定代表人签字"}).status_code == 303
+    page = _client(app, member).get(_tab(project)).get_data(as_text=True)
+    assert "签章件已被退回：缺少法定代表人签字" in page and "上传签章合同" in page
