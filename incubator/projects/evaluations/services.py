@@ -47,7 +47,6 @@ from incubator.extensions import db
 from incubator.projects.evaluations.models import (
     FULL_MARKS,
     GRADE_ORDER,
-    OPEN_STATUSES,
     SCORING_STATUSES,
     EvaluationGrade,
     EvaluationScore,

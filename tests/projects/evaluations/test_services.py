@@ -17,7 +17,7 @@ from incubator.projects.evaluations.models import (
 )
 from incubator.projects.models import TrancheCondition, TrancheStatus
 from tests.factories import make_user
-from tests.projects.evaluations.helpers import ROWS, evaluation_world, make_template, points_for, rows, score
+from tests.projects.evaluations.helpers import evaluation_world, make_template, points_for, rows, score
 from tests.projects.helpers import scheduled, staff_for
 
 D = Decimal
@@ -436,3 +436,18 @@ def test_overdue_reports_from_the_reports_area_deduct(db):
     assert ev.overdue_reports == count
     assert ev.overdue_deduction == min(D(2) * count, D(10))
     assert ev.total == D(90) - ev.overdue_deduction
+
+
+def test_assign_refuses_a_past_due_date_and_a_closed_project(db):
+    from datetime import timedelta
+
+    from incubator.db import today_local
+    project, staff, evaluator, ev = evaluation_world()
+    with pytest.raises(services.EvaluationError, match="截止日期"):
+        services.assign_evaluation(project, stage=EvaluationStage.FINAL, template=ev.template, evaluator=evaluator,
+                                   due_on=today_local() - timedelta(days=1), by=staff)
+    project_services.terminate_project(project, by=staff, reason="承接主体申请退出")
+    with pytest.raises(services.EvaluationError, match="已终止") as exc:
+        services.assign_evaluation(project, stage=EvaluationStage.FINAL, template=ev.template, evaluator=evaluator,
+                                   by=staff)
+    assert exc.value.status == 409

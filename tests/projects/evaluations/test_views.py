@@ -10,8 +10,8 @@ from incubator.extensions import db as _db
 from incubator.projects.evaluations import services
 from incubator.projects.evaluations.models import EvaluationStage, EvaluationStatus, IndicatorTemplate
 from tests.conftest import login_as
-from tests.factories import make_district, make_org, make_user
-from tests.projects.evaluations.helpers import evaluation_world, make_template, score
+from tests.factories import make_district, make_user
+from tests.projects.evaluations.helpers import evaluation_world, score
 
 
 def _client(app, user):
