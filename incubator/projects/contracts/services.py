@@ -630,16 +630,19 @@ def publish(contract: Contract, *, by) -> Contract:
 
 # ---------------------------------------------------------------- public site
 
-def published_contracts(q: str | None = None):
-    """A select of published contracts, newest first; ``q`` searches number, project and parties."""
-    stmt = select(Contract).where(Contract.published_at.is_not(None))
+def published_contracts(q: str | None = None, kind: str | None = None):
+    """A select of published contracts, newest first; ``q`` searches number, project and parties; ``kind``
+    (grant / purchase) filters by the project's kind."""
+    from incubator.orgs.models import Organization
+
+    stmt = (select(Contract).join(Project, Project.id == Contract.project_id)
+            .where(Contract.published_at.is_not(None)))
+    if kind in {k.value for k in ProjectKind}:
+        stmt = stmt.where(Project.kind == ProjectKind(kind))
     q = (q or "").strip()[:50]
     if q:
-        from incubator.orgs.models import Organization
-
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = (stmt.join(Project, Project.id == Contract.project_id)
-                .join(Organization, Organization.id == Project.org_id)
+        stmt = (stmt.join(Organization, Organization.id == Project.org_id)
                 .where(Contract.number.ilike(like, escape="\\") | Project.title.ilike(like, escape="\\")
                        | Organization.name.ilike(like, escape="\\")
                        | Project.purchasing_department.ilike(like, escape="\\")))

@@ -335,9 +335,12 @@ def template_edit(template_id: int):
 def public_index():
     q = (request.args.get("q") or "").strip()[:50]
     page_no = as_id(request.args.get("page")) or 1
-    page = db.paginate(services.published_contracts(q), page=page_no, per_page=PER_PAGE, error_out=False)
+    kind = request.args.get("kind") or ""
+    kind = kind if kind in {k.value for k in ProjectKind} else ""
+    page = db.paginate(services.published_contracts(q, kind), page=page_no, per_page=PER_PAGE, error_out=False)
     summaries = [(c, services.public_summary(c)) for c in page.items]
-    return render_template("projects/contracts/public_index.html", page=page, summaries=summaries, q=q)
+    return render_template("projects/contracts/public_index.html", page=page, summaries=summaries, q=q, kind=kind,
+                           kinds=ProjectKind)
 
 
 @bp.get("/contracts/<int:contract_id>")

@@ -185,6 +185,8 @@ def test_public_pages_show_published_summaries_only_escaped(app, db):
     assert project.org.legal_rep not in detail and "files/" not in detail
     assert anon.get(f"/contracts/{c.id + 1}").status_code == 404
     assert "没有找到" in anon.get("/contracts?q=不存在的关键词").get_data(as_text=True)
+    assert "没有找到" in anon.get("/contracts?kind=grant").get_data(as_text=True)
+    assert "助老项目" in anon.get("/contracts?kind=purchase&q=助老").get_data(as_text=True)
     assert anon.get("/contracts?q=' OR 1=1--&page=-1").status_code == 200
 
 
