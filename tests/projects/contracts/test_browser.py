@@ -53,6 +53,7 @@ def test_generate_sign_countersign_publish_in_the_browser(db, live_server, page,
     form = page.get_by_test_id("countersign-form")
     form.locator("input[type=file]").set_input_files(str(scan))
     form.locator("input[name=signed_on]").fill(today_local().isoformat())
+    screenshot(page, "contracts-tab-countersign")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     expect(page.locator(".alert-success")).to_contain_text("合同已生效")

@@ -423,3 +423,23 @@ def test_desk_runs_a_constant_number_of_queries(db, app):
                 generated(proj, staff)
         large, items2 = count()
     assert items2 == items1 + 4 and large == small
+
+
+def test_two_staff_at_once_the_second_gets_a_conflict(db):
+    """version_id: a colleague published the contract meanwhile; this session's publish does not overwrite."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from incubator.projects.contracts.models import Contract
+
+    project, staff, member = contract_world()
+    c = in_force(project, staff, member)
+    db.session.commit()
+    with Session(db.engine) as other:
+        theirs = other.get(Contract, c.id)
+        theirs.published_at = utcnow()
+        other.commit()
+    c.published_at = utcnow()  # this session still holds the old version
+    with pytest.raises(StaleDataError):
+        db.session.flush()
+    db.session.rollback()
