@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from incubator.accounts.models import Role, User
 from incubator.core import states
@@ -57,6 +58,8 @@ DEMO_ACCOUNTS = [
                 org_index=0, mobile="13903790001"),
     DemoAccount("applicant_pending", Role.APPLICANT, "xinlian@demo.org.cn", "吴理事长（待认证组织）", "xinzuzhi-2026",
                 org_index=1),
+    DemoAccount("applicant_exited", Role.APPLICANT, "xiyanghong@demo.org.cn", "钱主任（夕阳红）", "xiyanghong-2026",
+                org_index=2),
 ]
 
 # (name, type, district code, fields, verification, scenario)
@@ -181,6 +184,8 @@ def load_demo_data(today: date | None = None) -> list[DemoAccount]:
     seed_review(today)
     db.session.flush()
     _seed_review_results(today, staff)
+    db.session.flush()
+    _seed_projects(today, staff, admin)
     return accounts
 
 
@@ -196,6 +201,64 @@ def _seed_review_results(today: date, staff: User) -> None:
             seed_review_results(today, staff)
     except Exception:  # noqa: BLE001 - guarded: the demo without results is still a demo
         logging.getLogger(__name__).exception("demo: ranking, roadshow and 公示 data were skipped")
+
+
+def _seed_projects(today: date, staff: User, users: list[User]) -> None:
+    """Funded projects (incubator/projects and its areas), in a savepoint like the results above:
+    "grant" (阳光) runs — contract in force, budget and expenses, first tranche paid, reports, a mid-term
+    合格 that opens the second tranche; "grant_2" (夕阳红) failed its mid-term and exited with a refund due
+    and a 3-year debarment; "purchase" has its contract generated and waits for the supplier's signature."""
+    import logging
+
+    try:
+        with db.session.begin_nested():
+            _run_projects(today, staff, users)
+    except Exception:  # noqa: BLE001 - guarded: the demo without projects is still a demo
+        logging.getLogger(__name__).exception("demo: funded projects were skipped")
+
+
+def _member(org: Organization) -> User | None:
+    return db.session.scalar(db.select(User).where(User.org_id == org.id, User.active.is_(True)).order_by(User.id))
+
+
+def _pay_first_tranche(project, *, org_user: User, staff: User, finance: User, today: date) -> None:
+    from incubator.projects import services as project_services
+
+    first = project.tranches[0]
+    request = project_services.request_payment(first, by=org_user)
+    project_services.approve_by_staff(request, by=staff)
+    project_services.approve_by_finance(request, by=finance, paid_on=today, voucher_no=f"FK-{project.number}-1")
+
+
+def _run_projects(today: date, staff: User, users: list[User]) -> None:
+    from incubator.projects import demo as projects_demo
+    from incubator.projects.budgets import demo as budgets_demo
+    from incubator.projects.contracts import demo as contracts_demo
+    from incubator.projects.evaluations import demo as evaluations_demo
+    from incubator.projects.exits import demo as exits_demo
+    from incubator.projects.reports import demo as reports_demo
+
+    finance = next(u for u in users if u.role == Role.FINANCE)
+    evaluator = next(u for u in users if u.role == Role.EVALUATOR)
+    made = projects_demo.seed_projects(today, staff)
+    for name in ("grant", "grant_2"):
+        project = made.get(name)
+        org_user = _member(project.org) if project is not None else None
+        if org_user is None:
+            continue
+        contracts_demo.seed(project, staff=staff, org_user=org_user)
+        budgets_demo.seed(project, staff=staff, org_user=org_user)
+        _pay_first_tranche(project, org_user=org_user, staff=staff, finance=finance, today=today)
+        if name == "grant":
+            reports_demo.seed(project, staff=staff, org_user=org_user, today=today)
+            evaluations_demo.seed(project, staff=staff, evaluator=evaluator)
+        else:
+            exits_demo.seed_failed(project, staff=staff, finance=finance, partial_refund=Decimal("5000.00"))
+    if "purchase" in made:
+        from incubator.projects.contracts import services as contracts_services
+
+        contracts_services.generate(made["purchase"], by=staff)
+    db.session.flush()
 
 
 def _make_accounts_first(hash_password, districts) -> list[User]:

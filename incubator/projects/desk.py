@@ -12,6 +12,11 @@ from datetime import date
 
 PROVIDERS: tuple[str, ...] = (
     "incubator.projects.services:desk_items",
+    "incubator.projects.contracts.services:desk_items",
+    "incubator.projects.budgets.services:desk_items",
+    "incubator.projects.reports.services:desk_items",
+    "incubator.projects.evaluations.services:desk_items",
+    "incubator.projects.exits.services:desk_items",
 )
 
 
