@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: fe661a7cc1e3
+Revision ID: 39a21755189c
 Revises: 
-Create Date: 2026-12-01 14:38:38.235957+08:00
+Create Date: 2026-12-01 19:32:53.785548+08:00
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import incubator.applications.models
 import incubator.db
 
 # revision identifiers, used by Alembic.
-revision = 'fe661a7cc1e3'
+revision = '39a21755189c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -252,6 +252,7 @@ def upgrade():
     sa.Column('district_orgs_only', sa.Boolean(), nullable=False),
     sa.Column('grade_preference_note', sa.String(length=200), nullable=True),
     sa.Column('themes', sa.JSON(), nullable=False),
+    sa.Column('tranche_plan', sa.JSON(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('version_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
@@ -270,6 +271,23 @@ def upgrade():
     with op.batch_alter_table('call', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_call_district_id'), ['district_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_kind'), ['kind'], unique=False)
+
+    op.create_table('contract_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.Enum('grant', 'purchase', name='projectkind', native_enum=False, length=30), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('clauses', sa.JSON(), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_contract_template_updated_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_template'))
+    )
+    with op.batch_alter_table('contract_template', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_template_kind'), ['kind'], unique=False)
 
     op.create_table('credit_record',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -331,6 +349,31 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_expert_employer_uscc'), ['employer_uscc'], unique=False)
         batch_op.create_index(batch_op.f('ix_expert_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_expert_status'), ['status'], unique=False)
+
+    op.create_table('indicator_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('for_midterm', sa.Boolean(), nullable=False),
+    sa.Column('for_final', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('overdue_deduction', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('overdue_deduction_cap', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('bonus_cap', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('bonus_cap >= 0 AND bonus_cap <= 100', name=op.f('ck_indicator_template_bonus_cap_range')),
+    sa.CheckConstraint('for_midterm OR for_final', name=op.f('ck_indicator_template_some_stage')),
+    sa.CheckConstraint('overdue_deduction >= 0 AND overdue_deduction <= 100', name=op.f('ck_indicator_template_overdue_range')),
+    sa.CheckConstraint('overdue_deduction_cap >= 0 AND overdue_deduction_cap <= 100', name=op.f('ck_indicator_template_overdue_cap_range')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_indicator_template_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator_template')),
+    sa.UniqueConstraint('name', name=op.f('uq_indicator_template_name'))
+    )
+    with op.batch_alter_table('indicator_template', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_indicator_template_active'), ['active'], unique=False)
 
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -582,6 +625,27 @@ def upgrade():
     )
     with op.batch_alter_table('expert_unavailability', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_expert_unavailability_expert_id'), ['expert_id'], unique=False)
+
+    op.create_table('indicator',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('max_points', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('scoring_notes', sa.Text(), nullable=False),
+    sa.CheckConstraint('level >= 1 AND level <= 3', name=op.f('ck_indicator_level_range')),
+    sa.CheckConstraint('max_points > 0 AND max_points <= 100', name=op.f('ck_indicator_points_range')),
+    sa.ForeignKeyConstraint(['parent_id'], ['indicator.id'], name=op.f('fk_indicator_parent_id_indicator'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['template_id'], ['indicator_template.id'], name=op.f('fk_indicator_template_id_indicator_template'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator')),
+    sa.UniqueConstraint('template_id', 'code', name=op.f('uq_indicator_template_id_code'))
+    )
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_indicator_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_indicator_template_id'), ['template_id'], unique=False)
 
     op.create_table('job',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -930,6 +994,82 @@ def upgrade():
     with op.batch_alter_table('roadshow_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_roadshow_session_status'), ['status'], unique=False)
 
+    op.create_table('budget_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('category', sa.Enum('activity', 'personnel', 'expert', 'training', 'meeting', 'publicity', 'materials', 'transport', 'printing', 'tax', 'management', 'other', name='budgetcategory', native_enum=False, length=30), nullable=False),
+    sa.Column('item', sa.String(length=200), nullable=False),
+    sa.Column('approved', incubator.db.Money(), nullable=False),
+    sa.Column('source', sa.Enum('grant', 'matching', name='fundingsource', native_enum=False, length=30), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('approved >= 0', name=op.f('ck_budget_line_approved_nonneg')),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_budget_line_project_id_project'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_budget_line'))
+    )
+    with op.batch_alter_table('budget_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_budget_line_project_id'), ['project_id'], unique=False)
+
+    op.create_table('contract',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('template_id', sa.Integer(), nullable=True),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.Enum('generated', 'org_signed', 'in_force', 'superseded', name='contractstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('content_sha256', sa.String(length=64), nullable=False),
+    sa.Column('pdf_file_id', sa.Integer(), nullable=True),
+    sa.Column('pdf_job_id', sa.Integer(), nullable=True),
+    sa.Column('org_signed_file_id', sa.Integer(), nullable=True),
+    sa.Column('countersigned_file_id', sa.Integer(), nullable=True),
+    sa.Column('generated_at', sa.DateTime(), nullable=False),
+    sa.Column('generated_by_id', sa.Integer(), nullable=True),
+    sa.Column('org_signed_at', sa.DateTime(), nullable=True),
+    sa.Column('org_signed_by_id', sa.Integer(), nullable=True),
+    sa.Column('signed_on', sa.Date(), nullable=True),
+    sa.Column('countersigned_by_id', sa.Integer(), nullable=True),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('publish_due_on', sa.Date(), nullable=True),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.Column('amendment_reason', sa.Text(), nullable=True),
+    sa.Column('return_reason', sa.Text(), nullable=True),
+    sa.Column('superseded_at', sa.DateTime(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("published_at IS NULL OR status IN ('in_force', 'superseded')", name=op.f('ck_contract_published_in_force')),
+    sa.CheckConstraint("status NOT IN ('in_force', 'superseded') OR (countersigned_file_id IS NOT NULL AND signed_on IS NOT NULL)", name=op.f('ck_contract_in_force_has_copy')),
+    sa.CheckConstraint("status NOT IN ('org_signed', 'in_force', 'superseded') OR org_signed_file_id IS NOT NULL", name=op.f('ck_contract_signed_has_scan')),
+    sa.CheckConstraint('(parent_id IS NULL) = (version = 1)', name=op.f('ck_contract_amendment_has_parent')),
+    sa.CheckConstraint('parent_id IS NULL OR amendment_reason IS NOT NULL', name=op.f('ck_contract_amendment_has_reason')),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_contract_version_pos')),
+    sa.ForeignKeyConstraint(['countersigned_by_id'], ['user_account.id'], name=op.f('fk_contract_countersigned_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['countersigned_file_id'], ['stored_file.id'], name=op.f('fk_contract_countersigned_file_id_stored_file'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['generated_by_id'], ['user_account.id'], name=op.f('fk_contract_generated_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['org_signed_by_id'], ['user_account.id'], name=op.f('fk_contract_org_signed_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['org_signed_file_id'], ['stored_file.id'], name=op.f('fk_contract_org_signed_file_id_stored_file'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['parent_id'], ['contract.id'], name=op.f('fk_contract_parent_id_contract')),
+    sa.ForeignKeyConstraint(['pdf_file_id'], ['stored_file.id'], name=op.f('fk_contract_pdf_file_id_stored_file'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['pdf_job_id'], ['job.id'], name=op.f('fk_contract_pdf_job_id_job'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_contract_project_id_project'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['published_by_id'], ['user_account.id'], name=op.f('fk_contract_published_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['template_id'], ['contract_template.id'], name=op.f('fk_contract_template_id_contract_template'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract')),
+    sa.UniqueConstraint('number', name=op.f('uq_contract_number')),
+    sa.UniqueConstraint('project_id', 'version', name=op.f('uq_contract_project_id_version'))
+    )
+    with op.batch_alter_table('contract', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_due_on'), ['due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_published_at'), ['published_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_status'), ['status'], unique=False)
+
     op.create_table('funding_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('list_id', sa.Integer(), nullable=False),
@@ -950,6 +1090,109 @@ def upgrade():
     )
     with op.batch_alter_table('funding_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_funding_item_list_id'), ['list_id'], unique=False)
+
+    op.create_table('performance_evaluation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('stage', sa.Enum('midterm', 'final', name='evaluationstage', native_enum=False, length=30), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=True),
+    sa.Column('template_name', sa.String(length=100), nullable=False),
+    sa.Column('snapshot', sa.JSON(), nullable=False),
+    sa.Column('evaluator_id', sa.Integer(), nullable=True),
+    sa.Column('assigned_by_id', sa.Integer(), nullable=True),
+    sa.Column('assigned_at', sa.DateTime(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('status', sa.Enum('assigned', 'submitted', 'confirmed', 'returned', 'cancelled', name='evaluationstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('bonus', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('bonus_note', sa.Text(), nullable=False),
+    sa.Column('deduction', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('deduction_note', sa.Text(), nullable=False),
+    sa.Column('overdue_reports', sa.Integer(), nullable=False),
+    sa.Column('overdue_deduction', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('total', sa.Numeric(precision=5, scale=2), nullable=True),
+    sa.Column('grade', sa.Enum('excellent', 'good', 'pass', 'fail', name='evaluationgrade', native_enum=False, length=30), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('confirmed_at', sa.DateTime(), nullable=True),
+    sa.Column('confirmed_by_id', sa.Integer(), nullable=True),
+    sa.Column('returned_at', sa.DateTime(), nullable=True),
+    sa.Column('return_reason', sa.Text(), nullable=True),
+    sa.Column('report_file_id', sa.Integer(), nullable=True),
+    sa.Column('report_sha256', sa.String(length=64), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("status NOT IN ('submitted', 'confirmed') OR (total IS NOT NULL AND grade IS NOT NULL)", name=op.f('ck_performance_evaluation_graded_when_submitted')),
+    sa.CheckConstraint('bonus >= 0 AND bonus <= 100', name=op.f('ck_performance_evaluation_bonus_range')),
+    sa.CheckConstraint('deduction >= 0 AND deduction <= 100', name=op.f('ck_performance_evaluation_deduction_range')),
+    sa.CheckConstraint('overdue_deduction >= 0 AND overdue_deduction <= 100', name=op.f('ck_performance_evaluation_overdue_range')),
+    sa.CheckConstraint('overdue_reports >= 0', name=op.f('ck_performance_evaluation_overdue_reports_nonneg')),
+    sa.CheckConstraint('total IS NULL OR (total >= 0 AND total <= 100)', name=op.f('ck_performance_evaluation_total_range')),
+    sa.ForeignKeyConstraint(['assigned_by_id'], ['user_account.id'], name=op.f('fk_performance_evaluation_assigned_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['confirmed_by_id'], ['user_account.id'], name=op.f('fk_performance_evaluation_confirmed_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['evaluator_id'], ['user_account.id'], name=op.f('fk_performance_evaluation_evaluator_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_performance_evaluation_project_id_project'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['report_file_id'], ['stored_file.id'], name=op.f('fk_performance_evaluation_report_file_id_stored_file'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['template_id'], ['indicator_template.id'], name=op.f('fk_performance_evaluation_template_id_indicator_template'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_performance_evaluation'))
+    )
+    with op.batch_alter_table('performance_evaluation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_performance_evaluation_evaluator_id'), ['evaluator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_performance_evaluation_grade'), ['grade'], unique=False)
+        batch_op.create_index(batch_op.f('ix_performance_evaluation_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_performance_evaluation_stage'), ['stage'], unique=False)
+        batch_op.create_index(batch_op.f('ix_performance_evaluation_status'), ['status'], unique=False)
+
+    op.create_table('project_settlement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('close', 'exit', name='settlementkind', native_enum=False, length=30), nullable=False),
+    sa.Column('paid_total', incubator.db.Money(), nullable=False),
+    sa.Column('verified_total', incubator.db.Money(), nullable=False),
+    sa.Column('refund_due', incubator.db.Money(), nullable=False),
+    sa.Column('received_total', incubator.db.Money(), nullable=False),
+    sa.Column('status', sa.Enum('settled', 'refund_due', 'refunded', name='settlementstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('settled_by_id', sa.Integer(), nullable=True),
+    sa.Column('settled_at', sa.DateTime(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("(status = 'settled' AND refund_due = 0) OR (status = 'refund_due' AND refund_due > 0 AND received_total < refund_due) OR (status = 'refunded' AND refund_due > 0 AND received_total = refund_due)", name=op.f('ck_project_settlement_status_matches_amounts')),
+    sa.CheckConstraint('paid_total >= 0 AND verified_total >= 0 AND refund_due >= 0 AND received_total >= 0', name=op.f('ck_project_settlement_amounts_nonneg')),
+    sa.CheckConstraint('received_total <= refund_due', name=op.f('ck_project_settlement_no_overpayment')),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_project_settlement_project_id_project'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['settled_by_id'], ['user_account.id'], name=op.f('fk_project_settlement_settled_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_settlement')),
+    sa.UniqueConstraint('project_id', name=op.f('uq_project_settlement_project_id'))
+    )
+    with op.batch_alter_table('project_settlement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_project_settlement_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_project_settlement_status'), ['status'], unique=False)
+
+    op.create_table('project_termination',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('reason_kind', sa.Enum('breach', 'failed_evaluation', 'org_request', 'force_majeure', name='exitreason', native_enum=False, length=30), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=False),
+    sa.Column('debar', sa.Boolean(), nullable=False),
+    sa.Column('debar_years', sa.Integer(), nullable=True),
+    sa.Column('debar_until', sa.Date(), nullable=True),
+    sa.Column('debar_override', sa.Text(), nullable=True),
+    sa.Column('credit_record_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('(debar AND debar_years IS NOT NULL AND debar_until IS NOT NULL) OR (NOT debar AND debar_years IS NULL AND debar_until IS NULL)', name=op.f('ck_project_termination_debar_complete')),
+    sa.CheckConstraint('debar_years IS NULL OR (debar_years >= 1 AND debar_years <= 10)', name=op.f('ck_project_termination_debar_years_range')),
+    sa.ForeignKeyConstraint(['credit_record_id'], ['credit_record.id'], name=op.f('fk_project_termination_credit_record_id_credit_record'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_project_termination_decided_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_project_termination_project_id_project'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_termination')),
+    sa.UniqueConstraint('project_id', name=op.f('uq_project_termination_project_id'))
+    )
+    with op.batch_alter_table('project_termination', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_project_termination_reason_kind'), ['reason_kind'], unique=False)
 
     op.create_table('publicity',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -981,6 +1224,34 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_publicity_call_id'), ['call_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_publicity_ends_on'), ['ends_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_publicity_status'), ['status'], unique=False)
+
+    op.create_table('report_schedule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('progress', 'midterm', 'final', name='reportkind', native_enum=False, length=30), nullable=False),
+    sa.Column('frequency', sa.Enum('monthly', 'quarterly', name='reportfrequency', native_enum=False, length=30), nullable=True),
+    sa.Column('period_label', sa.String(length=60), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.Enum('due', 'submitted', 'accepted', 'returned', name='reportstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('first_submitted_on', sa.Date(), nullable=True),
+    sa.Column('submitted_late', sa.Boolean(), nullable=False),
+    sa.Column('accepted_on', sa.Date(), nullable=True),
+    sa.Column('reminder_sent_at', sa.DateTime(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("first_submitted_on IS NOT NULL OR status = 'due'", name=op.f('ck_report_schedule_submitted_has_date')),
+    sa.CheckConstraint('period_end >= period_start', name=op.f('ck_report_schedule_period_order')),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_report_schedule_project_id_project'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_schedule'))
+    )
+    with op.batch_alter_table('report_schedule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_schedule_due_on'), ['due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_schedule_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_schedule_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_schedule_status'), ['status'], unique=False)
 
     op.create_table('review_assignment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1054,6 +1325,90 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_tranche_project_id'), ['project_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tranche_status'), ['status'], unique=False)
 
+    op.create_table('budget_adjustment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('from_line_id', sa.Integer(), nullable=False),
+    sa.Column('to_line_id', sa.Integer(), nullable=False),
+    sa.Column('amount', incubator.db.Money(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('requires_city', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.Enum('requested', 'staff_approved', 'applied', 'rejected', name='adjustmentstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('requested_at', sa.DateTime(), nullable=False),
+    sa.Column('staff_approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('staff_approved_at', sa.DateTime(), nullable=True),
+    sa.Column('city_approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('city_approved_at', sa.DateTime(), nullable=True),
+    sa.Column('rejected_by_id', sa.Integer(), nullable=True),
+    sa.Column('rejected_at', sa.DateTime(), nullable=True),
+    sa.Column('reject_reason', sa.Text(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("status <> 'rejected' OR reject_reason IS NOT NULL", name=op.f('ck_budget_adjustment_rejected_has_reason')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_budget_adjustment_amount_pos')),
+    sa.CheckConstraint('from_line_id <> to_line_id', name=op.f('ck_budget_adjustment_distinct_lines')),
+    sa.ForeignKeyConstraint(['city_approved_by_id'], ['user_account.id'], name=op.f('fk_budget_adjustment_city_approved_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['from_line_id'], ['budget_line.id'], name=op.f('fk_budget_adjustment_from_line_id_budget_line'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_budget_adjustment_project_id_project'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['rejected_by_id'], ['user_account.id'], name=op.f('fk_budget_adjustment_rejected_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['user_account.id'], name=op.f('fk_budget_adjustment_requested_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['staff_approved_by_id'], ['user_account.id'], name=op.f('fk_budget_adjustment_staff_approved_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['to_line_id'], ['budget_line.id'], name=op.f('fk_budget_adjustment_to_line_id_budget_line'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_budget_adjustment'))
+    )
+    with op.batch_alter_table('budget_adjustment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_budget_adjustment_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_budget_adjustment_status'), ['status'], unique=False)
+
+    op.create_table('evaluation_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('points', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.CheckConstraint('points >= 0 AND points <= 100', name=op.f('ck_evaluation_score_points_range')),
+    sa.ForeignKeyConstraint(['evaluation_id'], ['performance_evaluation.id'], name=op.f('fk_evaluation_score_evaluation_id_performance_evaluation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_score')),
+    sa.UniqueConstraint('evaluation_id', 'code', name=op.f('uq_evaluation_score_evaluation_id_code'))
+    )
+    with op.batch_alter_table('evaluation_score', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_score_evaluation_id'), ['evaluation_id'], unique=False)
+
+    op.create_table('expense',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('line_id', sa.Integer(), nullable=False),
+    sa.Column('amount', incubator.db.Money(), nullable=False),
+    sa.Column('spent_on', sa.Date(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('payee', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.Enum('submitted', 'resubmitted', 'verified', 'returned', name='expensestatus', native_enum=False, length=30), nullable=False),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=False),
+    sa.Column('verified_by_id', sa.Integer(), nullable=True),
+    sa.Column('verified_at', sa.DateTime(), nullable=True),
+    sa.Column('returned_by_id', sa.Integer(), nullable=True),
+    sa.Column('returned_at', sa.DateTime(), nullable=True),
+    sa.Column('return_reason', sa.Text(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("status <> 'returned' OR return_reason IS NOT NULL", name=op.f('ck_expense_returned_has_reason')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_expense_amount_pos')),
+    sa.ForeignKeyConstraint(['line_id'], ['budget_line.id'], name=op.f('fk_expense_line_id_budget_line'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_expense_project_id_project'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['returned_by_id'], ['user_account.id'], name=op.f('fk_expense_returned_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['user_account.id'], name=op.f('fk_expense_submitted_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['verified_by_id'], ['user_account.id'], name=op.f('fk_expense_verified_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_expense'))
+    )
+    with op.batch_alter_table('expense', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_expense_line_id'), ['line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expense_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expense_status'), ['status'], unique=False)
+
     op.create_table('objection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('publicity_id', sa.Integer(), nullable=False),
@@ -1108,6 +1463,58 @@ def upgrade():
     with op.batch_alter_table('payment_request', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_request_status'), ['status'], unique=False)
 
+    op.create_table('progress_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('schedule_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('people_served', sa.Integer(), nullable=False),
+    sa.Column('activities_held', sa.Integer(), nullable=False),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=False),
+    sa.Column('submitted_on', sa.Date(), nullable=False),
+    sa.Column('late', sa.Boolean(), nullable=False),
+    sa.Column('decision', sa.Enum('accepted', 'returned', name='reportdecision', native_enum=False, length=30), nullable=True),
+    sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
+    sa.Column('reviewed_at', sa.DateTime(), nullable=True),
+    sa.Column('return_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("decision IS NULL OR decision <> 'returned' OR return_reason IS NOT NULL", name=op.f('ck_progress_report_returned_has_reason')),
+    sa.CheckConstraint('activities_held >= 0', name=op.f('ck_progress_report_activities_nonneg')),
+    sa.CheckConstraint('decision IS NULL OR reviewed_at IS NOT NULL', name=op.f('ck_progress_report_decision_reviewed')),
+    sa.CheckConstraint('people_served >= 0', name=op.f('ck_progress_report_people_nonneg')),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_progress_report_version_pos')),
+    sa.ForeignKeyConstraint(['reviewed_by_id'], ['user_account.id'], name=op.f('fk_progress_report_reviewed_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['schedule_id'], ['report_schedule.id'], name=op.f('fk_progress_report_schedule_id_report_schedule'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['user_account.id'], name=op.f('fk_progress_report_submitted_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_progress_report')),
+    sa.UniqueConstraint('schedule_id', 'version', name=op.f('uq_progress_report_schedule_id_version'))
+    )
+    with op.batch_alter_table('progress_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_progress_report_schedule_id'), ['schedule_id'], unique=False)
+
+    op.create_table('refund_receipt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('settlement_id', sa.Integer(), nullable=False),
+    sa.Column('amount', incubator.db.Money(), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('voucher_no', sa.String(length=60), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_refund_receipt_amount_pos')),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_file.id'], name=op.f('fk_refund_receipt_file_id_stored_file'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_refund_receipt_recorded_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['settlement_id'], ['project_settlement.id'], name=op.f('fk_refund_receipt_settlement_id_project_settlement'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refund_receipt')),
+    sa.UniqueConstraint('settlement_id', 'voucher_no', name=op.f('uq_refund_receipt_settlement_id_voucher_no'))
+    )
+    with op.batch_alter_table('refund_receipt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refund_receipt_settlement_id'), ['settlement_id'], unique=False)
+
     op.create_table('review_reminder_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assignment_id', sa.Integer(), nullable=False),
@@ -1152,6 +1559,34 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_review_score_round_id'), ['round_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_score_status'), ['status'], unique=False)
 
+    op.create_table('expense_receipt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('expense_id', sa.Integer(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['expense_id'], ['expense.id'], name=op.f('fk_expense_receipt_expense_id_expense'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_file.id'], name=op.f('fk_expense_receipt_file_id_stored_file'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_expense_receipt')),
+    sa.UniqueConstraint('expense_id', 'file_id', name=op.f('uq_expense_receipt_expense_id_file_id'))
+    )
+    with op.batch_alter_table('expense_receipt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_expense_receipt_expense_id'), ['expense_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_expense_receipt_file_id'), ['file_id'], unique=False)
+
+    op.create_table('progress_report_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('photo', 'sign_in', 'other', name='reportfilekind', native_enum=False, length=30), nullable=False),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_file.id'], name=op.f('fk_progress_report_file_file_id_stored_file'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['report_id'], ['progress_report.id'], name=op.f('fk_progress_report_file_report_id_progress_report'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_progress_report_file')),
+    sa.UniqueConstraint('report_id', 'file_id', name=op.f('uq_progress_report_file_report_id_file_id'))
+    )
+    with op.batch_alter_table('progress_report_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_progress_report_file_file_id'), ['file_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_progress_report_file_report_id'), ['report_id'], unique=False)
+
     op.create_table('review_score_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('score_id', sa.Integer(), nullable=False),
@@ -1177,6 +1612,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_review_score_item_criterion_id'))
 
     op.drop_table('review_score_item')
+    with op.batch_alter_table('progress_report_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_progress_report_file_report_id'))
+        batch_op.drop_index(batch_op.f('ix_progress_report_file_file_id'))
+
+    op.drop_table('progress_report_file')
+    with op.batch_alter_table('expense_receipt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_expense_receipt_file_id'))
+        batch_op.drop_index(batch_op.f('ix_expense_receipt_expense_id'))
+
+    op.drop_table('expense_receipt')
     with op.batch_alter_table('review_score', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_score_status'))
         batch_op.drop_index(batch_op.f('ix_review_score_round_id'))
@@ -1188,6 +1633,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_review_reminder_log_assignment_id'))
 
     op.drop_table('review_reminder_log')
+    with op.batch_alter_table('refund_receipt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refund_receipt_settlement_id'))
+
+    op.drop_table('refund_receipt')
+    with op.batch_alter_table('progress_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_progress_report_schedule_id'))
+
+    op.drop_table('progress_report')
     with op.batch_alter_table('payment_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payment_request_status'))
 
@@ -1198,6 +1651,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_objection_item_id'))
 
     op.drop_table('objection')
+    with op.batch_alter_table('expense', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_expense_status'))
+        batch_op.drop_index(batch_op.f('ix_expense_project_id'))
+        batch_op.drop_index(batch_op.f('ix_expense_line_id'))
+
+    op.drop_table('expense')
+    with op.batch_alter_table('evaluation_score', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_score_evaluation_id'))
+
+    op.drop_table('evaluation_score')
+    with op.batch_alter_table('budget_adjustment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_budget_adjustment_status'))
+        batch_op.drop_index(batch_op.f('ix_budget_adjustment_project_id'))
+
+    op.drop_table('budget_adjustment')
     with op.batch_alter_table('tranche', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tranche_status'))
         batch_op.drop_index(batch_op.f('ix_tranche_project_id'))
@@ -1216,16 +1684,51 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_review_assignment_application_id'))
 
     op.drop_table('review_assignment')
+    with op.batch_alter_table('report_schedule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_schedule_status'))
+        batch_op.drop_index(batch_op.f('ix_report_schedule_project_id'))
+        batch_op.drop_index(batch_op.f('ix_report_schedule_kind'))
+        batch_op.drop_index(batch_op.f('ix_report_schedule_due_on'))
+
+    op.drop_table('report_schedule')
     with op.batch_alter_table('publicity', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_publicity_status'))
         batch_op.drop_index(batch_op.f('ix_publicity_ends_on'))
         batch_op.drop_index(batch_op.f('ix_publicity_call_id'))
 
     op.drop_table('publicity')
+    with op.batch_alter_table('project_termination', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_project_termination_reason_kind'))
+
+    op.drop_table('project_termination')
+    with op.batch_alter_table('project_settlement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_project_settlement_status'))
+        batch_op.drop_index(batch_op.f('ix_project_settlement_kind'))
+
+    op.drop_table('project_settlement')
+    with op.batch_alter_table('performance_evaluation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_performance_evaluation_status'))
+        batch_op.drop_index(batch_op.f('ix_performance_evaluation_stage'))
+        batch_op.drop_index(batch_op.f('ix_performance_evaluation_project_id'))
+        batch_op.drop_index(batch_op.f('ix_performance_evaluation_grade'))
+        batch_op.drop_index(batch_op.f('ix_performance_evaluation_evaluator_id'))
+
+    op.drop_table('performance_evaluation')
     with op.batch_alter_table('funding_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_funding_item_list_id'))
 
     op.drop_table('funding_item')
+    with op.batch_alter_table('contract', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_status'))
+        batch_op.drop_index(batch_op.f('ix_contract_published_at'))
+        batch_op.drop_index(batch_op.f('ix_contract_project_id'))
+        batch_op.drop_index(batch_op.f('ix_contract_due_on'))
+
+    op.drop_table('contract')
+    with op.batch_alter_table('budget_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_budget_line_project_id'))
+
+    op.drop_table('budget_line')
     with op.batch_alter_table('roadshow_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roadshow_session_status'))
 
@@ -1300,6 +1803,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_job_created_at'))
 
     op.drop_table('job')
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_indicator_template_id'))
+        batch_op.drop_index(batch_op.f('ix_indicator_parent_id'))
+
+    op.drop_table('indicator')
     with op.batch_alter_table('expert_unavailability', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_expert_unavailability_expert_id'))
 
@@ -1367,6 +1875,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_notification_created_at'))
 
     op.drop_table('notification')
+    with op.batch_alter_table('indicator_template', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_indicator_template_active'))
+
+    op.drop_table('indicator_template')
     with op.batch_alter_table('expert', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_expert_status'))
         batch_op.drop_index(batch_op.f('ix_expert_name'))
@@ -1381,6 +1893,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_credit_record_kind'))
 
     op.drop_table('credit_record')
+    with op.batch_alter_table('contract_template', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_template_kind'))
+
+    op.drop_table('contract_template')
     with op.batch_alter_table('call', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_call_kind'))
         batch_op.drop_index(batch_op.f('ix_call_district_id'))
