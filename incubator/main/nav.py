@@ -51,9 +51,9 @@ def _open_objections(user) -> int:
 
 
 def _payments_to_approve(user) -> int:
-    from incubator.projects.services import count_payments_to_approve, count_to_launch
+    from incubator.projects.services import count_staff_waiting
 
-    return count_payments_to_approve(user) + count_to_launch(user)
+    return count_staff_waiting(user)
 
 
 def _payments_to_pay(user) -> int:

@@ -9,7 +9,7 @@ members its own projects, district staff their district, city staff / admins / f
 ``supplier_query(user, q)`` (verified organisations in scope), ``to_launch_query(user)`` (funded
 applications without a project), ``payment_query(user, state="waiting"|"requested"|"paid", q=, district_id=)``,
 counts for the navigation (``count_payments``, ``count_payments_to_approve``, ``count_payments_to_pay``,
-``count_to_launch``, ``count_own_projects``), ``default_plan(project)`` (the call's tranche plan, else
+``count_to_launch``, ``count_staff_waiting``, ``count_own_projects``), ``default_plan(project)`` (the call's tranche plan, else
 50/30/20), ``launch_defaults(application)``, ``granted_amount(application)``, ``payment_due(tranche)`` and
 the staff desk provider ``desk_items(user)`` (拨付审核 / 财务拨付 / 待立项).
 """
@@ -568,6 +568,21 @@ def count_to_launch(user) -> int:
     return _count(to_launch_query(user))
 
 
+def count_staff_waiting(user) -> int:
+    """Payments to approve plus funded applications to launch, in one statement (the nav shows it on every page)."""
+    from sqlalchemy import func
+
+    from incubator.accounts.models import Role
+
+    if not getattr(user, "is_authenticated", False) or user.role != Role.STAFF:
+        return 0
+    parts = [q for q in (payment_query(user, state="requested"), to_launch_query(user)) if q is not None]
+    if not parts:
+        return 0
+    counts = [select(func.count()).select_from(q.order_by(None).subquery()).scalar_subquery() for q in parts]
+    return sum(db.session.execute(select(*counts)).one())
+
+
 def count_own_projects(user) -> int:
     from incubator.accounts.models import Role
 
@@ -643,6 +658,6 @@ __all__ = [
     "set_tranche_schedule", "mark_condition_met", "stop_next_tranche", "record_midterm_failed", "request_payment",
     "approve_by_staff", "approve_by_finance", "close_project", "terminate_project", "project_for_application",
     "default_plan", "launch_defaults", "granted_amount", "project_query", "project_years", "supplier_query",
-    "to_launch_query", "payment_query", "count_payments", "count_payments_to_approve", "count_payments_to_pay", "count_to_launch",
+    "to_launch_query", "payment_query", "count_payments", "count_payments_to_approve", "count_payments_to_pay", "count_to_launch", "count_staff_waiting",
     "count_own_projects", "payment_due", "desk_items",
 ]

@@ -56,6 +56,8 @@ def test_the_demo_brings_projects_through_every_area(app, db):
 
     staff = db.session.scalar(db.select(User).where(User.role == Role.STAFF, User.district_id.is_(None)))
     assert services.count_to_launch(staff) >= 1  # one funded application is left for the desk's 待立项
+    # the nav's single-statement count agrees with its parts
+    assert services.count_staff_waiting(staff) == services.count_payments_to_approve(staff) + services.count_to_launch(staff)
     again = seed_projects(today_local(), staff)  # running it again launches no application twice
     launched = {p.application_id for p in projects if p.application_id}
     assert all(p.application_id not in launched for p in again.values())
