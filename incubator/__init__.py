@@ -119,3 +119,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (projects_bp, budgets_bp, contracts_bp, reports_bp, evaluations_bp, exits_bp):
         app.register_blueprint(bp)
+    from incubator.public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)

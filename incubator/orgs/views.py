@@ -20,6 +20,9 @@ from incubator.orgs.models import (
     ServiceField,
     Verification,
 )
+from incubator.projects.evaluations.models import GRADE_TONES
+from incubator.projects.models import PROJECT_TONES
+from incubator.public.services import project_record
 from incubator.regions import services as regions
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
@@ -295,6 +298,9 @@ def _render_detail(org: Organization, status: int = 200, **forms_):
         removal_form=forms_.get("removal_form") or forms.RemovalForm(formdata=None, removed_on=day),
         open_form=forms_.get("open_form"),
         open_record=forms_.get("open_record"),
+        projects=project_record(org),
+        project_tones=PROJECT_TONES,
+        grade_tones=GRADE_TONES,
     )
     return render_template("orgs/detail.html", **ctx), status
 
