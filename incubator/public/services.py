@@ -37,7 +37,8 @@ from incubator.core.ids import as_id
 from incubator.db import today_local
 from incubator.extensions import db
 from incubator.orgs.models import CreditKind, CreditRecord, Organization, OrgField, OrgType, Rating, ServiceField, Verification
-from incubator.projects.evaluations.models import EvaluationStage, EvaluationStatus, PerformanceEvaluation
+from incubator.projects.evaluations.models import PerformanceEvaluation
+from incubator.projects.evaluations.services import final_grades, latest_final_by_org, project_stages  # noqa: F401 (views)
 from incubator.projects.models import Project, ProjectKind, ProjectStatus
 
 PER_PAGE = 20
@@ -63,38 +64,7 @@ def _enum_or_none(enum, value):
 # ------------------------------------------------------------------ grades
 
 
-def final_grades(project_ids) -> dict[int, PerformanceEvaluation]:
-    """{project_id: its latest confirmed final evaluation} for many projects, in one query."""
-    ids = list(project_ids)
-    if not ids:
-        return {}
-    rows = db.session.scalars(
-        select(PerformanceEvaluation)
-        .where(PerformanceEvaluation.project_id.in_(ids), PerformanceEvaluation.stage == EvaluationStage.FINAL,
-               PerformanceEvaluation.status == EvaluationStatus.CONFIRMED)
-        .order_by(PerformanceEvaluation.confirmed_at.desc(), PerformanceEvaluation.id.desc()))
-    out: dict[int, PerformanceEvaluation] = {}
-    for ev in rows:
-        out.setdefault(ev.project_id, ev)
-    return out
-
-
-def latest_final_by_org(org_ids) -> dict[int, tuple[Project, PerformanceEvaluation]]:
-    """{org_id: (project, evaluation)} of each organisation's newest confirmed final evaluation, in one
-    query (the directory row's 绩效评价; ``final_grades_for_org`` of the evaluations area for one org)."""
-    ids = list(org_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Project, PerformanceEvaluation)
-        .join(PerformanceEvaluation, PerformanceEvaluation.project_id == Project.id)
-        .where(Project.org_id.in_(ids), PerformanceEvaluation.stage == EvaluationStage.FINAL,
-               PerformanceEvaluation.status == EvaluationStatus.CONFIRMED)
-        .order_by(PerformanceEvaluation.confirmed_at.desc(), PerformanceEvaluation.id.desc()))
-    out: dict[int, tuple[Project, PerformanceEvaluation]] = {}
-    for project, ev in rows:
-        out.setdefault(project.org_id, (project, ev))
-    return out
+# final_grades / latest_final_by_org: the evaluations area's batch queries (one query per page).
 
 
 # ------------------------------------------------------------------ the directory
@@ -300,17 +270,4 @@ def published_contract(project: Project):
     from incubator.projects.contracts import services as contracts
 
     return next((c for c in contracts.contracts_of(project) if c.is_published), None)
-
-
-def project_stages(project: Project) -> dict[str, PerformanceEvaluation | None]:
-    """The project's confirmed mid-term and final evaluations (the latest of each), for its public page."""
-    rows = db.session.scalars(
-        select(PerformanceEvaluation)
-        .where(PerformanceEvaluation.project_id == project.id, PerformanceEvaluation.status == EvaluationStatus.CONFIRMED)
-        .order_by(PerformanceEvaluation.confirmed_at.desc(), PerformanceEvaluation.id.desc()))
-    out: dict[str, PerformanceEvaluation | None] = {"midterm": None, "final": None}
-    for ev in rows:
-        if out.get(ev.stage.value) is None:
-            out[ev.stage.value] = ev
-    return out
 

@@ -720,6 +720,57 @@ def midpoint(project) -> date:
     return project.term_start + timedelta(days=(project.term_end - project.term_start).days // 2)
 
 
+# ---------------------------------------------------------------- batch reads (public directory, org record)
+
+def final_grades(project_ids) -> dict[int, PerformanceEvaluation]:
+    """{project_id: its latest confirmed final evaluation} for many projects, in one query."""
+    ids = list(project_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(PerformanceEvaluation)
+        .where(PerformanceEvaluation.project_id.in_(ids), PerformanceEvaluation.stage == EvaluationStage.FINAL,
+               PerformanceEvaluation.status == EvaluationStatus.CONFIRMED)
+        .order_by(PerformanceEvaluation.confirmed_at.desc(), PerformanceEvaluation.id.desc()))
+    out: dict[int, PerformanceEvaluation] = {}
+    for ev in rows:
+        out.setdefault(ev.project_id, ev)
+    return out
+
+
+def latest_final_by_org(org_ids) -> dict[int, tuple["Project", PerformanceEvaluation]]:
+    """{org_id: (project, evaluation)} of each organisation's newest confirmed final evaluation, in one
+    query (the directory row's 绩效评价; ``final_grades_for_org`` of the evaluations area for one org)."""
+    from incubator.projects.models import Project
+
+    ids = list(org_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Project, PerformanceEvaluation)
+        .join(PerformanceEvaluation, PerformanceEvaluation.project_id == Project.id)
+        .where(Project.org_id.in_(ids), PerformanceEvaluation.stage == EvaluationStage.FINAL,
+               PerformanceEvaluation.status == EvaluationStatus.CONFIRMED)
+        .order_by(PerformanceEvaluation.confirmed_at.desc(), PerformanceEvaluation.id.desc()))
+    out: dict[int, tuple["Project", PerformanceEvaluation]] = {}
+    for project, ev in rows:
+        out.setdefault(project.org_id, (project, ev))
+    return out
+
+
+def project_stages(project) -> dict[str, PerformanceEvaluation | None]:
+    """The project's confirmed mid-term and final evaluations (the latest of each), for its public page."""
+    rows = db.session.scalars(
+        select(PerformanceEvaluation)
+        .where(PerformanceEvaluation.project_id == project.id, PerformanceEvaluation.status == EvaluationStatus.CONFIRMED)
+        .order_by(PerformanceEvaluation.confirmed_at.desc(), PerformanceEvaluation.id.desc()))
+    out: dict[str, PerformanceEvaluation | None] = {"midterm": None, "final": None}
+    for ev in rows:
+        if out.get(ev.stage.value) is None:
+            out[ev.stage.value] = ev
+    return out
+
+
 def desk_items(user) -> list:
     """Evaluations to assign (past the mid-point without a mid-term; past the term end without a final),
     evaluations submitted and waiting for confirmation (staff of the district); for an evaluator, the
@@ -879,5 +930,5 @@ __all__ = [
     "EvaluationError", "NotAllowed", "IndicatorRow", "TemplateData", "ScoreInput", "check_tree", "create_template",
     "update_template", "delete_template", "assign_evaluation", "cancel_evaluation", "save_scores",
     "submit_evaluation", "return_evaluation", "confirm_evaluation", "request_report", "latest_grade",
-    "final_grades_for_org", "desk_items", "annual_assessment", "overdue_reports_count",
+    "final_grades_for_org", "final_grades", "latest_final_by_org", "project_stages", "desk_items", "annual_assessment", "overdue_reports_count",
 ]
