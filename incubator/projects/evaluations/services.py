@@ -821,7 +821,8 @@ def desk_items(user) -> list:
             if needed and stage not in stages and today >= due - timedelta(days=DESK_LEAD_DAYS):
                 late = (today - due).days
                 items.append(DeskItem("绩效评价", f"{p.number} {p.title}：待安排{stage.label}", url, due=due,
-                                      overdue=late > DESK_OVERDUE_DAYS, note=f"已过{'期中' if stage == EvaluationStage.MIDTERM else '期满'}{late}天" if late > 0 else ""))
+                                      overdue=late > DESK_OVERDUE_DAYS, note=(f"{'中期节点' if stage == EvaluationStage.MIDTERM else '服务期满'}已过{late}天"
+                                            if late > 0 else "")))
         for ev in by_project.get(p.id, []):
             if ev.status == EvaluationStatus.SUBMITTED:
                 items.append(DeskItem("绩效评价", f"{p.number} {p.title}：{ev.stage.label}已提交，待确认",
