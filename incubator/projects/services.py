@@ -252,12 +252,29 @@ def stop_next_tranche(project: Project, *, by, reason: str) -> Tranche | None:
 
 
 def record_midterm_failed(project: Project, *, by, on: date | None = None) -> Tranche | None:
-    """中期评估不合格: remembered on the project, and the next tranche is stopped."""
+    """中期评估不合格: remembered on the project, and the next tranche is stopped.
+
+    "The next tranche" is the one that waits for the mid-term (条件：中期评估合格后): it can never be met
+    now, whether or not the signing tranche is still being paid. A schedule without such a tranche stops
+    the next unpaid one instead (stop_next_tranche). Returns the stopped tranche, or None.
+    """
     _require_manager(project.org, by)
     if project.midterm_passed_on is not None:
         raise ProjectError("该项目已登记中期评估合格")
+    if project.midterm_failed_on is not None:
+        raise ProjectError("该项目已登记中期评估不合格")
+    reason = "中期评估不合格，停止拨付下一期资金"
+    waiting = [t for t in project.tranches if t.condition == TrancheCondition.ON_MIDTERM_PASS
+               and t.status in (TrancheStatus.PENDING, TrancheStatus.REQUESTABLE)]
     project.midterm_failed_on = on or today_local()
-    return stop_next_tranche(project, by=by, reason="中期评估不合格，停止拨付下一期资金")
+    if not waiting:
+        return stop_next_tranche(project, by=by, reason=reason)
+    for t in waiting:
+        t.stop_reason = reason
+        transition(t, TrancheStatus.STOPPED, by=by, note=reason)
+        audit.record("tranche.stopped", t, before={"amount": t.amount}, note=reason, actor=by)
+    db.session.flush()
+    return waiting[0]
 
 
 # ---------------------------------------------------------------- payments

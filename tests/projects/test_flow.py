@@ -318,3 +318,26 @@ def test_money_rows_cannot_be_deleted_under_a_project(db):
         db.session.flush()
     db.session.rollback()
 
+
+
+def test_a_failed_midterm_stops_the_midterm_tranche_even_while_the_first_is_in_payment(db):
+    """The tranche waiting for the mid-term can never be met; the signing tranche's payment goes on."""
+    project, staff = scheduled()
+    finance = make_user(Role.FINANCE)
+    services.mark_condition_met(project, C.ON_SIGNING, by=staff)
+    request = services.request_payment(project.tranches[0], by=staff)
+    stopped = services.record_midterm_failed(project, by=staff)
+    assert stopped is project.tranches[1] and stopped.status == S.STOPPED
+    assert project.tranches[0].status == S.REQUESTED and project.tranches[2].status == S.PENDING
+    services.approve_by_staff(request, by=staff)
+    services.approve_by_finance(request, by=finance, paid_on=TODAY, voucher_no="V1")
+    assert project.tranches[0].status == S.PAID
+    with pytest.raises(services.ProjectError, match="已登记中期评估不合格"):
+        services.record_midterm_failed(project, by=staff)
+
+
+def test_a_failed_midterm_without_a_midterm_tranche_stops_the_next_unpaid_one(db):
+    project, staff = scheduled(shares=[Decimal(60), Decimal(40)],
+                               conditions=[C.ON_SIGNING, C.ON_FINAL_ACCEPTANCE])
+    stopped = services.record_midterm_failed(project, by=staff)
+    assert stopped is project.tranches[0] and stopped.status == S.STOPPED
