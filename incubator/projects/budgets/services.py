@@ -660,7 +660,9 @@ def desk_items(user) -> list:
         return []
     from flask import url_for
 
-    scope = select(Project.id).join(Organization, Organization.id == Project.org_id)
+    # only running projects: a closed or terminated budget can no longer change (_require_open)
+    scope = (select(Project.id).join(Organization, Organization.id == Project.org_id)
+             .where(Project.status.in_(OPEN_STATUSES)))
     if not user.is_city_staff:
         scope = scope.where(Organization.district_id == user.district_id)
     items = []

@@ -305,4 +305,8 @@ def test_desk_items(app, db):
     assert [i.area for i in services.desk_items(staff)] == ["支出核实"]
     assert [i.area for i in services.desk_items(make_user(Role.STAFF))] == ["支出核实", "预算调整"]
     assert items[0].url.startswith(f"/projects/{project.id}/budget")
+    from incubator.projects.services import terminate_project
+
+    terminate_project(project, by=staff, reason="承接主体申请退出")  # nothing left to act on
+    assert services.desk_items(staff) == []
     ctx.pop()
