@@ -2,34 +2,21 @@
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event
 
 from incubator.accounts.models import Role
 from incubator.db import today_local
 from incubator.orgs import services
 from incubator.orgs.models import AnnualReportResult, CreditKind, OrgType, ServiceField, Verification
+from tests.querycount import count_queries
 from tests.conftest import login_as
 from tests.factories import make_district, make_org, make_street, make_user
 from tests.orgs.helpers import make_credit, make_rating, make_report
 
 
-@contextmanager
-def count_queries(engine):
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 @pytest.fixture()

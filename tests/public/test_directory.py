@@ -9,7 +9,7 @@ from incubator.db import today_local
 from incubator.orgs.models import CreditKind, CreditRecord, OrgType, Rating, ServiceField, Verification
 from incubator.projects.models import ProjectStatus
 from tests.factories import make_district, make_org
-from tests.public.conftest import count_queries
+from tests.querycount import count_queries
 from tests.public.helpers import funded
 
 

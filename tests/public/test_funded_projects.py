@@ -7,7 +7,7 @@ import re
 from incubator.orgs.models import Verification
 from incubator.projects.models import ProjectKind, ProjectStatus
 from tests.factories import make_district, make_org
-from tests.public.conftest import count_queries
+from tests.querycount import count_queries
 from tests.public.helpers import funded
 
 

@@ -6,7 +6,7 @@ from incubator.projects.models import ProjectStatus
 from incubator.public import services
 from tests.conftest import login_as
 from tests.factories import make_org, make_user
-from tests.public.conftest import count_queries
+from tests.querycount import count_queries
 from tests.public.helpers import funded
 
 

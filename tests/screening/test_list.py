@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from incubator.accounts.models import Role
 from incubator.applications.models import Application, ApplicationStatus
@@ -17,6 +16,7 @@ from incubator.db import today_local
 from incubator.notifications.models import Notification
 from incubator.orgs.models import AnnualReport, AnnualReportResult, CreditKind, CreditRecord, OrgType, ServiceField, Verification
 from incubator.screening import queries
+from tests.querycount import count_queries as count_statements
 from tests.conftest import login_as
 from tests.factories import make_user
 from tests.screening.helpers import bulk_submitted, make_call, make_org, make_submitted
@@ -336,18 +336,6 @@ def test_batch_pass_needs_a_selection_and_a_limit(db, client, two_districts):
 # --------------------------------------------------------------------------- constant query count
 
 
-@contextmanager
-def count_statements(engine):
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def test_list_runs_a_constant_number_of_queries(db, client, two_districts):

@@ -1,4 +1,4 @@
-"""Shared pieces of the public-site tests."""
+"""Counting the SQL statements a block runs (constant-query-count tests of list pages)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -8,6 +8,7 @@ from sqlalchemy import event
 
 @contextmanager
 def count_queries(engine):
+    """Yields the list of statements ``engine`` executes inside the block."""
     statements: list[str] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
