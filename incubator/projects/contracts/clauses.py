@@ -78,7 +78,8 @@ GRANT_CLAUSES: list[dict[str, str]] = [
     {"heading": c["heading"],
      "body": c["body"].replace("承接甲方购买的", "获得甲方公益创投资助的").replace("本合同金额", "本协议资助金额")
      .replace("本合同", "本协议").replace("合同资金", "资助资金").replace("合同金额", "资助金额")
-     .replace("政府购买服务和公益创投项目", "公益创投和政府购买服务项目")}
+     .replace("政府购买服务和公益创投项目", "公益创投和政府购买服务项目")
+     .replace("{{资助金额", "{{合同金额")}  # the wording changes, the placeholders ({{合同金额大写}}) do not
     for c in PURCHASE_CLAUSES
 ]
 
