@@ -1,8 +1,6 @@
 """On PostgreSQL: ten finance officers approve the same payment request at once; it is paid once."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -15,6 +13,7 @@ from incubator.projects.models import PaymentRequest, PaymentStatus, Tranche, Tr
 from tests.conftest import IS_POSTGRES
 from tests.factories import make_user
 from tests.projects.helpers import scheduled
+from tests.race import race
 
 
 @pytest.mark.postgres
@@ -27,37 +26,15 @@ def test_ten_parallel_finance_approvals_pay_once(app, db):
     finance_ids = [make_user(Role.FINANCE).id for _ in range(10)]
     db.session.commit()
     req_id = req.id
-    barrier = threading.Barrier(len(finance_ids))
-    outcomes: list[str] = []
 
-    def approve(finance_id: int, n: int) -> None:
-        with app.app_context():
-            try:
-                from incubator.accounts.models import User
+    def approve(finance, n: int):
+        request = _db.session.get(PaymentRequest, req_id)
+        assert request.status == PaymentStatus.STAFF_APPROVED
+        return lambda: services.approve_by_finance(request, by=finance, paid_on=today_local(), voucher_no=f"PZ-{n}")
 
-                finance = _db.session.get(User, finance_id)
-                request = _db.session.get(PaymentRequest, req_id)
-                assert request.status == PaymentStatus.STAFF_APPROVED
-                barrier.wait(timeout=10)
-                services.approve_by_finance(request, by=finance, paid_on=today_local(), voucher_no=f"PZ-{n}")
-                _db.session.commit()
-                outcomes.append("paid")
-            except services.ProjectError as exc:
-                _db.session.rollback()
-                outcomes.append(str(exc))
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                _db.session.rollback()
-                outcomes.append(f"unexpected {type(exc).__name__}: {exc}")
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=approve, args=(f, i)) for i, f in enumerate(finance_ids)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert outcomes.count("paid") == 1, outcomes
-    assert sorted(set(outcomes) - {"paid"}) == ["该拨付申请已拨付，不能重复拨付"], outcomes
+    outcomes = race(app, finance_ids, approve, expected=(services.ProjectError,))
+    assert outcomes.count("ok") == 1, outcomes
+    assert sorted(set(outcomes) - {"ok"}) == ["该拨付申请已拨付，不能重复拨付"], outcomes
     db.session.expire_all()
     paid = db.session.get(PaymentRequest, req_id)
     tranche = db.session.get(Tranche, paid.tranche_id)

@@ -14,6 +14,7 @@ from incubator.projects.exits import services
 from incubator.projects.exits.models import RefundReceipt, Settlement, SettlementStatus
 from tests.conftest import IS_POSTGRES
 from tests.factories import make_user
+from tests.race import race
 from tests.projects.exits.helpers import in_progress, stored_receipt, verified_expense
 
 
@@ -26,38 +27,16 @@ def test_ten_parallel_refunds_never_overpay(app, db):
     settlement_id = services.settlement_of(project).id
     finance_ids = [make_user(Role.FINANCE).id for _ in range(10)]
     db.session.commit()
-    barrier = threading.Barrier(len(finance_ids))
-    outcomes: list[str] = []
 
-    def record(finance_id: int, n: int) -> None:
-        with app.app_context():
-            try:
-                from incubator.accounts.models import User
+    def record(finance, n: int):
+        settlement = _db.session.get(Settlement, settlement_id)
+        f = stored_receipt(finance)
+        return lambda: services.record_refund(settlement, amount=Decimal("3000.00"), received_on=today_local(),
+                                              voucher_no=f"TK-{n}", file=f, by=finance)
 
-                finance = _db.session.get(User, finance_id)
-                settlement = _db.session.get(Settlement, settlement_id)
-                f = stored_receipt(finance)
-                barrier.wait(timeout=10)
-                services.record_refund(settlement, amount=Decimal("3000.00"), received_on=today_local(),
-                                       voucher_no=f"TK-{n}", file=f, by=finance)
-                _db.session.commit()
-                outcomes.append("recorded")
-            except services.ExitError as exc:
-                _db.session.rollback()
-                outcomes.append(str(exc))
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                _db.session.rollback()
-                outcomes.append(f"unexpected {type(exc).__name__}: {exc}")
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=record, args=(f, i)) for i, f in enumerate(finance_ids)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert outcomes.count("recorded") == 6, outcomes
-    assert set(outcomes) - {"recorded"} == {"退款金额超过尚未退回的金额（2,000.00元）"}, outcomes
+    outcomes = race(app, finance_ids, record, expected=(services.ExitError,))
+    assert outcomes.count("ok") == 6, outcomes
+    assert set(outcomes) - {"ok"} == {"退款金额超过尚未退回的金额（2,000.00元）"}, outcomes
     db.session.expire_all()
     s = db.session.get(Settlement, settlement_id)
     assert s.received_total == Decimal("18000.00") and s.status == SettlementStatus.REFUND_DUE
