@@ -252,7 +252,8 @@ def _run_projects(today: date, staff: User, users: list[User]) -> None:
         if name == "grant":
             reports_demo.seed(project, staff=staff, org_user=org_user, today=today)
             evaluations_demo.seed(project, staff=staff, evaluator=evaluator)
-        else:
+        else:  # a real 不合格 mid-term (its tranche stops), then the exit
+            evaluations_demo.seed(project, staff=staff, evaluator=evaluator, share=Decimal("0.5"))
             exits_demo.seed_failed(project, staff=staff, finance=finance, partial_refund=Decimal("5000.00"))
     if "purchase" in made:
         from incubator.projects.contracts import services as contracts_services

@@ -43,6 +43,12 @@ def test_the_demo_brings_projects_through_every_area(app, db):
     assert [t.status for t in running.tranches] == [TrancheStatus.PAID, TrancheStatus.REQUESTABLE,
                                                     TrancheStatus.PENDING]
 
+    from incubator.projects.evaluations.models import EvaluationGrade, EvaluationStage
+    from incubator.projects.evaluations.services import latest_grade
+
+    assert latest_grade(running, EvaluationStage.MIDTERM) != EvaluationGrade.FAIL
+    assert latest_grade(exited, EvaluationStage.MIDTERM) == EvaluationGrade.FAIL
+    assert exited.midterm_failed_on is not None and exited.tranches[1].status == TrancheStatus.STOPPED
     assert exited.status == ProjectStatus.TERMINATED
     settlement = settlement_of(exited)
     assert settlement.status == SettlementStatus.REFUND_DUE and settlement.refund_due > 0

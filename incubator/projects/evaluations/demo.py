@@ -109,18 +109,22 @@ def seed_templates(by=None) -> list[IndicatorTemplate]:
     return out
 
 
-def seed(project, *, staff, evaluator, **_):
-    """A confirmed mid-term 合格 (about 75 points) scored by ``evaluator``."""
+PASS_REMARKS = ("基本达到中期计划要求", "项目总体按计划推进，台账较完整；服务对象覆盖率和志愿者动员有待提高。")
+FAIL_REMARKS = ("未达到中期计划要求", "服务数量仅完成合同约定的38%，经书面督促整改后仍未达到要求，且部分支出无合规票据。")
+
+
+def seed(project, *, staff, evaluator, share: Decimal = Decimal("0.75"), **_):
+    """A confirmed mid-term scored by ``evaluator`` at ``share`` of every indicator's points: the default
+    (about 75) is 合格; a share of 0.5 (about 50) is 不合格 and stops the next tranche."""
     seed_templates(by=staff)
     template = db.session.scalar(select(IndicatorTemplate).where(IndicatorTemplate.name == MIDTERM))
     ev = services.assign_evaluation(project, stage=EvaluationStage.MIDTERM, template=template, evaluator=evaluator,
                                     by=staff)
-    points = {n["code"]: (n["max_points"] * Decimal("0.75")).quantize(Decimal("0.5"), rounding=ROUND_HALF_UP)
+    points = {n["code"]: (n["max_points"] * share).quantize(Decimal("0.5"), rounding=ROUND_HALF_UP)
               for n in ev.leaves}
-    comments = {code: "基本达到中期计划要求" for code in points}
-    services.save_scores(ev, services.ScoreInput(
-        points=points, comments=comments, summary="项目总体按计划推进，台账较完整；服务对象覆盖率和志愿者动员有待提高。"),
-        by=evaluator)
+    comment, summary = PASS_REMARKS if share >= Decimal("0.6") else FAIL_REMARKS
+    services.save_scores(ev, services.ScoreInput(points=points, comments={code: comment for code in points},
+                                                 summary=summary), by=evaluator)
     services.submit_evaluation(ev, by=evaluator)
     services.confirm_evaluation(ev, by=staff)
     return ev

@@ -19,7 +19,7 @@ from incubator.projects.exits import services
 from incubator.projects.exits.models import Termination
 from incubator.projects.models import ProjectStatus
 
-DETAIL = ("中期评估综合得分52分，结论为不合格：服务数量仅完成合同约定的38%，"
+DETAIL = ("中期评估结论为不合格：服务数量仅完成合同约定的38%，"
           "经书面督促整改后仍未达到要求，且部分支出无合规票据。依据服务合同第九条终止合同。")
 
 
