@@ -115,6 +115,11 @@ def _assign_form(project: Project, formdata=None) -> forms.AssignForm:
     if formdata is None:  # offer the stage still to be arranged
         taken = {ev.stage for ev in services.project_evaluations(project) if ev.status != EvaluationStatus.CANCELLED}
         form.stage.data = next((s.value for s in EvaluationStage if s not in taken), EvaluationStage.FINAL.value)
+        # preselect a template made for that stage (one made for it alone first), not the first by name
+        fitting = services.templates_for(EvaluationStage(form.stage.data))
+        own = [t for t in fitting if not all(t.fits(s) for s in EvaluationStage)]
+        if own or fitting:
+            form.template_id.data = (own or fitting)[0].id
     form.evaluator_id.choices = select_choices([(u.id, f"{u.name}（{u.role.label}）") for u in services.eligible_evaluators(project)])
     return form
 

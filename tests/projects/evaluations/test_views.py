@@ -250,3 +250,18 @@ def test_annual_assessment_and_export(app, db):
     assert "没有符合条件" in c.get(f"/staff/assessments?year={year}&page=9").get_data(as_text=True)
     assert project.org.name in c.get(f"/staff/assessments?year={year}&result=pass").get_data(as_text=True)
     assert _client(app, make_user(Role.FINANCE)).get("/staff/assessments").status_code == 403
+
+
+def test_assign_form_preselects_a_template_for_the_stage_to_arrange(app, db):
+    import re
+
+    from incubator.projects.evaluations.demo import seed_templates
+
+    project, staff, evaluator, ev = evaluation_world()  # its mid-term is arranged: the final comes next
+    templates = seed_templates(by=staff)
+    db.session.commit()
+    page = _client(app, staff).get(f"/projects/{project.id}/evaluations").get_data(as_text=True)
+    selected = re.search(r'<option selected value="(\d+)">', page.split('name="template_id"')[1])
+    chosen = db.session.get(IndicatorTemplate, int(selected.group(1)))
+    assert chosen.fits(EvaluationStage.FINAL), chosen.name
+    assert any(not t.fits(EvaluationStage.FINAL) for t in templates)  # a mid-term-only template exists to skip
