@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,31 @@ class InsecureConfig(RuntimeError):
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+GRADE_NAMES = ("excellent", "good", "pass", "fail")  # 优秀 良好 合格 不合格 (incubator.projects.evaluations)
+
+
+def grade_bands(raw: str | None) -> list[list[str]] | None:
+    """EVALUATION_GRADE_BANDS "excellent:90,good:80,pass:60" → [["excellent", "90"], …]; empty → None (the
+    national bands of 财预〔2020〕10号). A wrong value stops start-up with the reason, never a guess."""
+    if not (raw or "").strip():
+        return None
+    bands: dict[str, str] = {}
+    for part in raw.split(","):
+        name, _, minimum = (x.strip() for x in part.partition(":"))
+        try:
+            value = Decimal(minimum)
+        except InvalidOperation:
+            value = Decimal(-1)
+        if name not in GRADE_NAMES or name in bands or not (0 <= value <= 100):
+            raise ValueError(f"EVALUATION_GRADE_BANDS: '{part.strip()}' is not grade:minimum "
+                             f"(grades {', '.join(GRADE_NAMES)}, each once, minimum 0–100)")
+        bands[name] = str(value)
+    if "pass" not in bands:
+        raise ValueError("EVALUATION_GRADE_BANDS must name the pass mark (pass:60)")
+    bands.setdefault("fail", "0")
+    return [[name, minimum] for name, minimum in bands.items()]
 
 
 def load_config(overrides: dict | None = None) -> dict:
@@ -77,6 +103,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Excel exports above this many rows are built by a background job (benchmarks/excel_export.py:
         # 20,000 rows take several seconds even in openpyxl's write-only mode).
         "EXPORT_SYNC_MAX_ROWS": int(_env("EXPORT_SYNC_MAX_ROWS", "5000")),
+        # 绩效评价 grade bands; empty: 优秀 ≥ 90, 良好 ≥ 80, 合格 ≥ 60 (财预〔2020〕10号)
+        "EVALUATION_GRADE_BANDS": grade_bands(_env("EVALUATION_GRADE_BANDS", "")),
         "PREFERRED_URL_SCHEME": "http",
     }
     if overrides:

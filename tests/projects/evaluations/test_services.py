@@ -451,3 +451,17 @@ def test_assign_refuses_a_past_due_date_and_a_closed_project(db):
         services.assign_evaluation(project, stage=EvaluationStage.FINAL, template=ev.template, evaluator=evaluator,
                                    by=staff)
     assert exc.value.status == 409
+
+
+def test_grade_bands_come_from_the_environment(monkeypatch):
+    """EVALUATION_GRADE_BANDS is read at start-up; a wrong value stops it with the reason."""
+    from incubator.config import grade_bands, load_config
+
+    monkeypatch.setenv("EVALUATION_GRADE_BANDS", "excellent:85, good:75, pass:60")
+    assert load_config()["EVALUATION_GRADE_BANDS"] == [["excellent", "85"], ["good", "75"], ["pass", "60"],
+                                                       ["fail", "0"]]
+    monkeypatch.delenv("EVALUATION_GRADE_BANDS")
+    assert load_config()["EVALUATION_GRADE_BANDS"] is None
+    for bad in ("excellent:90", "great:90,pass:60", "pass:abc", "pass:101", "pass:60,pass:70"):
+        with pytest.raises(ValueError, match="EVALUATION_GRADE_BANDS"):
+            grade_bands(bad)
