@@ -47,7 +47,7 @@ def seed_projects(today: date, staff, *, funded_to_launch: int = 2) -> dict[str,
     launchable = funded[:min(funded_to_launch, max(len(funded) - 1, 1))] if funded else []
     for i, application in enumerate(launchable):
         call = application.call
-        start, end = _term(today - timedelta(days=20 - 10 * i))
+        start, end = _term(today - timedelta(days=200 - 10 * i))  # past its mid-point: reports due, a mid-term held
         project = services.launch_from_application(
             application, by=staff, term_start=start, term_end=end,
             budget_line=f"{call.year}年度社会组织公益创投专项资金", budget_year=call.year,
