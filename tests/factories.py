@@ -18,9 +18,19 @@ PASSWORD = "correct horse battery staple"
 _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
+def _free_district_code() -> str:
+    """The next 4103NN code no district holds yet (tests also pick fixed codes such as 410399)."""
+    taken = set(db.session.scalars(db.select(District.code)))
+    while True:
+        code = f"4103{next(_seq) % 100:02d}"
+        if code not in taken:
+            return code
+
+
 def make_district(**kw) -> District:
     n = next(_seq)
-    d = District(code=kw.pop("code", f"4103{n % 100:02d}"), name=kw.pop("name", f"测试{n}区"), **kw)
+    code = kw.pop("code", None) or _free_district_code()
+    d = District(code=code, name=kw.pop("name", f"测试{n}区"), **kw)
     db.session.add(d)
     db.session.flush()
     return d
