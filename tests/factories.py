@@ -21,10 +21,11 @@ _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 def _free_district_code() -> str:
     """The next 4103NN code no district holds yet (tests also pick fixed codes such as 410399)."""
     taken = set(db.session.scalars(db.select(District.code)))
-    while True:
+    for _ in range(100):
         code = f"4103{next(_seq) % 100:02d}"
         if code not in taken:
             return code
+    raise RuntimeError("every 4103NN district code is taken; pass code=")
 
 
 def make_district(**kw) -> District:
