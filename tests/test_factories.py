@@ -2,11 +2,21 @@
 order-dependent UniqueViolation on PostgreSQL)."""
 from __future__ import annotations
 
-from tests.factories import make_district
+import re
+from pathlib import Path
+
+from tests.factories import FACTORY_DISTRICT_CODES, make_district
 
 
 def test_make_district_skips_codes_already_taken(db):
-    for n in range(100):
-        if n != 57:
-            make_district(code=f"4103{n:02d}", name=f"手工区{n}")
-    assert make_district().code == "410357"
+    for code in FACTORY_DISTRICT_CODES[:-1]:
+        make_district(code=code, name=f"手工区{code}")
+    assert make_district().code == FACTORY_DISTRICT_CODES[-1]
+
+
+def test_no_test_picks_a_factory_district_code_by_hand():
+    """Else a test that makes a factory district first and then picks that code by hand collides."""
+    tests = Path(__file__).parent
+    picked = {m for p in tests.rglob("*.py") for m in re.findall(r'code="(\d{6})"', p.read_text(encoding="utf-8"))}
+    assert "410399" in picked  # the scan sees hand-picked codes
+    assert not picked & set(FACTORY_DISTRICT_CODES), sorted(picked & set(FACTORY_DISTRICT_CODES))
