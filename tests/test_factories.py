@@ -3,15 +3,22 @@ order-dependent UniqueViolation on PostgreSQL)."""
 from __future__ import annotations
 
 import re
+
+import pytest
 from pathlib import Path
 
 from tests.factories import FACTORY_DISTRICT_CODES, make_district
 
 
-def test_make_district_skips_codes_already_taken(db):
-    for code in FACTORY_DISTRICT_CODES[:-1]:
-        make_district(code=code, name=f"手工区{code}")
-    assert make_district().code == FACTORY_DISTRICT_CODES[-1]
+def test_make_district_skips_codes_already_taken(db, monkeypatch):
+    from tests import factories
+
+    monkeypatch.setattr(factories, "FACTORY_DISTRICT_CODES", ["430001", "430002", "430003"])
+    make_district(code="430001", name="手工区1")
+    make_district(code="430003", name="手工区3")
+    assert make_district().code == "430002"
+    with pytest.raises(RuntimeError, match="pass code="):
+        make_district()
 
 
 def test_no_test_picks_a_factory_district_code_by_hand():
