@@ -27,6 +27,7 @@ from incubator.calls.models import (
     FieldKind,
 )
 from incubator.core import audit
+from incubator.core.search import like_pattern
 from incubator.db import to_local, utcnow
 from incubator.extensions import db
 from incubator.orgs.models import Organization, OrgType, ServiceField
@@ -409,11 +410,6 @@ def remove_document(call: Call, document: CallDocument, *, by: User) -> None:
 # ------------------------------------------------------------------ lists
 
 
-def _like(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def scoped_calls(user: User):
     """SELECT of the calls this staff member manages (zero rows for anyone else)."""
     stmt = select(Call)
@@ -445,7 +441,7 @@ def _filtered(user: User, filters: StaffFilters, now: datetime, *, with_status: 
         stmt = stmt.where(Call.district_id == int(filters.scope))
     if filters.q:
         q = filters.q.strip()[:100]
-        conditions = [Call.title.ilike(_like(q), escape="\\")]
+        conditions = [Call.title.ilike(like_pattern(q), escape="\\")]
         if q.isdigit() and len(q) < 10:
             conditions.append(Call.id == int(q))
         stmt = stmt.where(or_(*conditions))

@@ -16,3 +16,8 @@ class LabeledEnum(StrEnum):
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
         return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def parse(cls, value):
+        """The member whose value is ``value`` (a query-string filter), or None for anything else."""
+        return cls(value) if isinstance(value, str) and value in cls._value2member_map_ else None

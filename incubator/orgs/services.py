@@ -30,6 +30,7 @@ from incubator.orgs.models import (
 from incubator.orgs.rules import CREDIT_RULES, abnormal_removal_due, rating_default_expiry
 
 from incubator.core.ids import MAX_ID, as_id  # noqa: E402,F401
+from incubator.core.search import like_pattern
 
 
 
@@ -405,17 +406,14 @@ class OrgFilters:
 
     @classmethod
     def from_args(cls, args) -> "OrgFilters":
-        def enum_or_none(enum, value):
-            return enum(value) if value in enum._value2member_map_ else None
-
         return cls(
             q=" ".join((args.get("q") or "").split())[:100],
             district_id=as_id(args.get("district")),
-            org_type=enum_or_none(OrgType, args.get("type")),
-            service_field=enum_or_none(ServiceField, args.get("field")),
+            org_type=OrgType.parse(args.get("type")),
+            service_field=ServiceField.parse(args.get("field")),
             grade=args.get("grade") if args.get("grade") in GRADE_FILTERS else None,
             credit=args.get("credit") if args.get("credit") in CREDIT_FILTERS else None,
-            status=enum_or_none(Verification, args.get("status")),
+            status=Verification.parse(args.get("status")),
             sort=args.get("sort") if args.get("sort") in SORTS else "new",
         )
 
@@ -474,21 +472,16 @@ def _current_grade(day: date):
     )
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def org_list_query(user, filters: OrgFilters):
     """The staff list's SELECT (scoped to what ``user`` may see), without loading options."""
     query = scoped(select(Organization), user)
     if filters.q:
-        pattern = _like(filters.q)
+        pattern = like_pattern(filters.q)
         code = filters.q.upper()
         query = query.where(
             or_(
                 Organization.name.ilike(pattern, escape="\\"),
-                Organization.uscc.like(_like(code), escape="\\"),
+                Organization.uscc.like(like_pattern(code), escape="\\"),
                 Organization.filing_number.ilike(pattern, escape="\\"),
                 Organization.legal_rep == filters.q,
             )

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from incubator.accounts.models import Role, User
 from incubator.accounts.normalize import normalize_email, normalize_mobile, single_line
 from incubator.core import audit, states
+from incubator.core.search import like_pattern
 from incubator.extensions import db
 from incubator.orgs.models import Organization, ServiceField
 from incubator.pools.models import (
@@ -208,13 +209,10 @@ class ExpertFilters:
 
     @classmethod
     def from_args(cls, args) -> "ExpertFilters":
-        def enum_or_none(enum, value):
-            return enum(value) if value in enum._value2member_map_ else None
-
         return cls(
             q=single_line(args.get("q") or "")[:100],
-            service_field=enum_or_none(ServiceField, args.get("field")),
-            status=enum_or_none(ExpertStatus, args.get("status")),
+            service_field=ServiceField.parse(args.get("field")),
+            status=ExpertStatus.parse(args.get("status")),
             district_id=as_id(args.get("district")),
             title=single_line(args.get("title") or "")[:50],
             sort=args.get("sort") if args.get("sort") in SORTS else "new",
@@ -225,21 +223,16 @@ class ExpertFilters:
         return any([self.q, self.service_field, self.status, self.district_id, self.title])
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def expert_list_query(user, filters: ExpertFilters):
     query = db.select(Expert)
     if not can_view_pool(user):
         return query.where(False)
     if filters.q:
-        pattern = _like(filters.q)
+        pattern = like_pattern(filters.q)
         mobile = normalize_mobile(filters.q)
         clauses = [Expert.name.ilike(pattern, escape="\\"), Expert.employer.ilike(pattern, escape="\\")]
         if mobile.isdigit():
-            clauses.append(Expert.mobile.like(_like(mobile), escape="\\"))
+            clauses.append(Expert.mobile.like(like_pattern(mobile), escape="\\"))
         query = query.where(or_(*clauses))
     if filters.service_field:
         query = query.where(exists().where(ExpertField.expert_id == Expert.id, ExpertField.field == filters.service_field))
@@ -248,7 +241,7 @@ def expert_list_query(user, filters: ExpertFilters):
     if filters.district_id:
         query = query.where(Expert.district_id == filters.district_id)
     if filters.title:
-        query = query.where(Expert.title.ilike(_like(filters.title), escape="\\"))
+        query = query.where(Expert.title.ilike(like_pattern(filters.title), escape="\\"))
     return query.order_by(*SORTS[filters.sort][1]())
 
 
@@ -290,11 +283,11 @@ def search_orgs(q: str, limit: int = 10) -> list[Organization]:
     q = single_line(q)[:100]
     if len(q) < 2:
         return []
-    pattern = _like(q)
+    pattern = like_pattern(q)
     return list(
         db.session.scalars(
             db.select(Organization)
-            .where(or_(Organization.name.ilike(pattern, escape="\\"), Organization.uscc.like(_like(q.upper()), escape="\\")))
+            .where(or_(Organization.name.ilike(pattern, escape="\\"), Organization.uscc.like(like_pattern(q.upper()), escape="\\")))
             .order_by(Organization.name)
             .limit(limit)
         )

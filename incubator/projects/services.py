@@ -23,6 +23,7 @@ from sqlalchemy import select
 from incubator.applications.models import Application, ApplicationStatus
 from incubator.applications.numbering import next_number
 from incubator.core import audit
+from incubator.core.search import like_pattern
 from incubator.core.states import transition
 from incubator.db import today_local, utcnow
 from incubator.extensions import db
@@ -440,11 +441,6 @@ def _scope(stmt, user, org_column=None):
     return None
 
 
-def _like(text: str) -> str:
-    text = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{text}%"
-
-
 def project_query(user, *, q: str = "", status: str = "", kind: str = "", year: int | None = None,
                   district_id: int | None = None, org_id: int | None = None):
     """The projects ``user`` may see, filtered; newest first (None when the user sees none)."""
@@ -459,7 +455,7 @@ def project_query(user, *, q: str = "", status: str = "", kind: str = "", year: 
         return None
     q = (q or "").strip()[:100]
     if q:
-        pattern = _like(q)
+        pattern = like_pattern(q)
         stmt = stmt.where(or_(Project.number.ilike(pattern, escape="\\"), Project.title.ilike(pattern, escape="\\"),
                               Organization.name.ilike(pattern, escape="\\")))
     if status in {m.value for m in ProjectStatus}:
@@ -496,7 +492,7 @@ def supplier_query(user, q: str = ""):
     if q:
         from sqlalchemy import or_
 
-        pattern = _like(q)
+        pattern = like_pattern(q)
         stmt = stmt.where(or_(Organization.name.ilike(pattern, escape="\\"), Organization.uscc.ilike(pattern, escape="\\")))
     return stmt.order_by(Organization.name)
 
@@ -532,7 +528,7 @@ def payment_query(user, *, state: str = "waiting", q: str = "", district_id: int
     stmt = stmt.where(PaymentRequest.status == wanted)
     q = (q or "").strip()[:100]
     if q:
-        pattern = _like(q)
+        pattern = like_pattern(q)
         stmt = stmt.where(or_(Project.number.ilike(pattern, escape="\\"), Project.title.ilike(pattern, escape="\\"),
                               Organization.name.ilike(pattern, escape="\\"),
                               PaymentRequest.voucher_no.ilike(pattern, escape="\\")))

@@ -34,6 +34,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from incubator.core.ids import as_id
+from incubator.core.search import like_pattern
 from incubator.db import today_local
 from incubator.extensions import db
 from incubator.orgs.models import CreditKind, CreditRecord, Organization, OrgField, OrgType, Rating, ServiceField, Verification
@@ -51,14 +52,6 @@ PUBLIC_STATUSES = (ProjectStatus.CONTRACTED, ProjectStatus.IN_PROGRESS, ProjectS
 def _clean_query(raw: str | None) -> str:
     return " ".join((raw or "").split())[:MAX_QUERY]
 
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _enum_or_none(enum, value):
-    return enum(value) if value in enum._value2member_map_ else None
 
 
 # ------------------------------------------------------------------ grades
@@ -110,8 +103,8 @@ class DirectoryFilters:
     @classmethod
     def from_args(cls, args) -> "DirectoryFilters":
         return cls(q=_clean_query(args.get("q")), district_id=as_id(args.get("district")),
-                   org_type=_enum_or_none(OrgType, args.get("type")),
-                   service_field=_enum_or_none(ServiceField, args.get("field")))
+                   org_type=OrgType.parse(args.get("type")),
+                   service_field=ServiceField.parse(args.get("field")))
 
     @property
     def active(self) -> bool:
@@ -121,9 +114,9 @@ class DirectoryFilters:
 def directory_query(filters: DirectoryFilters):
     stmt = select(Organization).where(Organization.status == Verification.VERIFIED)
     if filters.q:
-        pattern = _like(filters.q)
+        pattern = like_pattern(filters.q)
         stmt = stmt.where(or_(Organization.name.ilike(pattern, escape="\\"),
-                              Organization.uscc.like(_like(filters.q.upper()), escape="\\"),
+                              Organization.uscc.like(like_pattern(filters.q.upper()), escape="\\"),
                               Organization.filing_number.ilike(pattern, escape="\\")))
     if filters.district_id:
         stmt = stmt.where(Organization.district_id == filters.district_id)
@@ -215,7 +208,7 @@ class ProjectFilters:
         year = as_id(args.get("year"))
         status = args.get("status")
         return cls(q=_clean_query(args.get("q")), year=year if year and 1949 <= year <= 2200 else None,
-                   kind=_enum_or_none(ProjectKind, args.get("kind")), district_id=as_id(args.get("district")),
+                   kind=ProjectKind.parse(args.get("kind")), district_id=as_id(args.get("district")),
                    status=ProjectStatus(status) if status in PUBLIC_STATUS_VALUES else None)
 
     @property
@@ -231,7 +224,7 @@ def _public_projects():
 def project_query(filters: ProjectFilters):
     stmt = _public_projects()
     if filters.q:
-        pattern = _like(filters.q)
+        pattern = like_pattern(filters.q)
         stmt = stmt.where(or_(Project.number.ilike(pattern, escape="\\"), Project.title.ilike(pattern, escape="\\"),
                               Organization.name.ilike(pattern, escape="\\")))
     if filters.year:

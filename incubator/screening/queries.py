@@ -33,6 +33,7 @@ from incubator.applications.models import (
     ApplicationVersion,
 )
 from incubator.calls.models import Call
+from incubator.core.search import like_pattern
 from incubator.db import to_local, today_local
 from incubator.extensions import db
 from incubator.orgs.models import (
@@ -372,10 +373,10 @@ def _where(user, filters: ListFilters, calls: list[Call]) -> list:
     if filters.service_field:
         clauses.append(Application.field == filters.service_field)
     if filters.q:
-        pattern = _like(filters.q)
+        pattern = like_pattern(filters.q)
         clauses.append(
             or_(
-                Application.number.like(_like(filters.q.upper()), escape="\\"),
+                Application.number.like(like_pattern(filters.q.upper()), escape="\\"),
                 Application.title.like(pattern, escape="\\"),
                 Organization.name.like(pattern, escape="\\"),
             )
@@ -397,11 +398,6 @@ def _filtered(stmt, user, filters: ListFilters, calls: list[Call]):
     if _needs_org(user, filters):
         stmt = stmt.join(Application.org)
     return stmt.where(*_where(user, filters, calls))
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 # Long texts a list row never shows: not loaded (and raising if touched, so a template change
