@@ -110,6 +110,20 @@ def _stale(project_id: int):
     return redirect(url_for(TAB, project_id=project_id), 303)
 
 
+def _apply(project: Project, action, done, **forms):
+    """Run one service call and commit; a refusal re-renders the tab keeping ``forms``, a stale row redirects.
+    ``done`` is the success message, or a function of the action's result that makes it."""
+    try:
+        result = action()
+        db.session.commit()
+    except services.ContractError as exc:
+        return _refused(project, exc, **forms)
+    except StaleDataError:
+        return _stale(project.id)
+    flash(done(result) if callable(done) else done, "success")
+    return redirect(url_for(TAB, project_id=project.id), 303)
+
+
 @bp.get("/projects/<int:project_id>/contract")
 @login_required
 def project_contract(project_id: int):
@@ -130,15 +144,8 @@ def generate(project_id: int):
         if template is None:
             flash("所选合同模板不存在", "danger")
             return _render_tab(project, status=422)
-    try:
-        contract = services.generate(project, by=current_user, template=template)
-        db.session.commit()
-    except services.ContractError as exc:
-        return _refused(project, exc)
-    except StaleDataError:
-        return _stale(project_id)
-    flash(f"合同 {contract.number} 已生成，正在排版PDF，稍后即可下载。", "success")
-    return redirect(url_for(TAB, project_id=project_id), 303)
+    return _apply(project, lambda: services.generate(project, by=current_user, template=template),
+                  lambda contract: f"合同 {contract.number} 已生成，正在排版PDF，稍后即可下载。")
 
 
 @bp.post("/projects/<int:project_id>/contract/amend")
@@ -153,15 +160,8 @@ def amend(project_id: int):
     if in_force is None:
         flash("没有已生效的合同，不能办理变更", "danger")
         return _render_tab(project, amend_form=form, status=409)
-    try:
-        contract = services.amend(in_force, by=current_user, reason=form.reason.data)
-        db.session.commit()
-    except services.ContractError as exc:
-        return _refused(project, exc, amend_form=form)
-    except StaleDataError:
-        return _stale(project_id)
-    flash(f"已发起合同变更（第{contract.version}版），请按原流程签订。", "success")
-    return redirect(url_for(TAB, project_id=project_id), 303)
+    return _apply(project, lambda: services.amend(in_force, by=current_user, reason=form.reason.data),
+                  lambda contract: f"已发起合同变更（第{contract.version}版），请按原流程签订。", amend_form=form)
 
 
 @bp.post("/projects/<int:project_id>/contract/<int:contract_id>/org-signed")
@@ -172,15 +172,8 @@ def upload_org_signed(project_id: int, contract_id: int):
     form = OrgSignedForm()
     if not form.validate():
         return _render_tab(project, org_form=form, status=422)
-    try:
-        services.upload_org_signed(contract, request.files.get("file"), by=current_user)
-        db.session.commit()
-    except services.ContractError as exc:
-        return _refused(project, exc, org_form=form)
-    except StaleDataError:
-        return _stale(project_id)
-    flash("签章合同已上传，等待民政部门盖章会签。", "success")
-    return redirect(url_for(TAB, project_id=project_id), 303)
+    return _apply(project, lambda: services.upload_org_signed(contract, request.files.get("file"), by=current_user),
+                  "签章合同已上传，等待民政部门盖章会签。", org_form=form)
 
 
 @bp.post("/projects/<int:project_id>/contract/<int:contract_id>/return")
@@ -191,15 +184,8 @@ def return_org_signed(project_id: int, contract_id: int):
     form = ReturnForm()
     if not form.validate():
         return _render_tab(project, return_form=form, status=422)
-    try:
-        services.return_org_signed(contract, by=current_user, reason=form.reason.data)
-        db.session.commit()
-    except services.ContractError as exc:
-        return _refused(project, exc, return_form=form)
-    except StaleDataError:
-        return _stale(project_id)
-    flash("已退回承接组织重新签章上传。", "success")
-    return redirect(url_for(TAB, project_id=project_id), 303)
+    return _apply(project, lambda: services.return_org_signed(contract, by=current_user, reason=form.reason.data),
+                  "已退回承接组织重新签章上传。", return_form=form)
 
 
 @bp.post("/projects/<int:project_id>/contract/<int:contract_id>/countersign")
@@ -210,15 +196,9 @@ def countersign(project_id: int, contract_id: int):
     form = CountersignForm()
     if not form.validate():
         return _render_tab(project, countersign_form=form, status=422)
-    try:
-        services.countersign(contract, request.files.get("file"), by=current_user, signed_on=form.signed_on.data)
-        db.session.commit()
-    except services.ContractError as exc:
-        return _refused(project, exc, countersign_form=form)
-    except StaleDataError:
-        return _stale(project_id)
-    flash("合同已生效。请在签订后2个工作日内公开合同摘要。", "success")
-    return redirect(url_for(TAB, project_id=project_id), 303)
+    return _apply(project, lambda: services.countersign(contract, request.files.get("file"), by=current_user,
+                                                        signed_on=form.signed_on.data),
+                  "合同已生效。请在签订后2个工作日内公开合同摘要。", countersign_form=form)
 
 
 @bp.post("/projects/<int:project_id>/contract/<int:contract_id>/publish")
@@ -228,15 +208,8 @@ def publish(project_id: int, contract_id: int):
     contract = _contract_of(project, contract_id)
     if not ConfirmForm().validate():
         abort(400)
-    try:
-        services.publish(contract, by=current_user)
-        db.session.commit()
-    except services.ContractError as exc:
-        return _refused(project, exc)
-    except StaleDataError:
-        return _stale(project_id)
-    flash("合同摘要已在门户网站公开。", "success")
-    return redirect(url_for(TAB, project_id=project_id), 303)
+    return _apply(project, lambda: services.publish(contract, by=current_user),
+                  "合同摘要已在门户网站公开。")
 
 
 @bp.get("/projects/<int:project_id>/contract/<int:contract_id>/files/<kind>")
