@@ -396,6 +396,23 @@ def _payment_of(project, request_id: int) -> PaymentRequest:
     return req
 
 
+ALREADY_HANDLED = "该拨付申请已被他人处理，请刷新后查看"
+
+
+def _payment_step(project_id: int, action, stale: str):
+    """Run one payment service call and commit. None when done; else the response: 403 for a user without
+    the right, 409 with the refusal (or ``stale`` when someone else moved the row first)."""
+    try:
+        action()
+        db.session.commit()
+    except services.NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except (services.ProjectError, StaleDataError, InvalidTransition) as exc:
+        return _conflict(str(exc) if isinstance(exc, services.ProjectError) else stale, project_id)
+    return None
+
+
 @bp.post("/projects/<int:project_id>/tranches/<int:tranche_id>/request")
 @login_required
 def request_payment(project_id: int, tranche_id: int):
@@ -405,15 +422,10 @@ def request_payment(project_id: int, tranche_id: int):
     tranche = _tranche_of(project, tranche_id)
     if not ConfirmForm().validate():
         abort(400)
-    try:
-        services.request_payment(tranche, by=current_user)
-        db.session.commit()
-    except services.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except (services.ProjectError, StaleDataError, InvalidTransition) as exc:
-        message = str(exc) if isinstance(exc, services.ProjectError) else "该期拨付状态已变化，请刷新后重试"
-        return _conflict(message, project_id)
+    refused = _payment_step(project_id, lambda: services.request_payment(tranche, by=current_user),
+                            "该期拨付状态已变化，请刷新后重试")
+    if refused is not None:
+        return refused
     flash(f"已申请第{tranche.sequence}期拨付（¥{tranche.amount:,.2f}），等待业务科室审核。", "success")
     return redirect(url_for("projects.tranches", project_id=project.id))
 
@@ -425,15 +437,9 @@ def staff_approve_payment(project_id: int, request_id: int):
     req = _payment_of(project, request_id)
     if not ConfirmForm().validate():
         abort(400)
-    try:
-        services.approve_by_staff(req, by=current_user)
-        db.session.commit()
-    except services.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except (services.ProjectError, StaleDataError, InvalidTransition) as exc:
-        message = str(exc) if isinstance(exc, services.ProjectError) else "该拨付申请已被他人处理，请刷新后查看"
-        return _conflict(message, project_id)
+    refused = _payment_step(project_id, lambda: services.approve_by_staff(req, by=current_user), ALREADY_HANDLED)
+    if refused is not None:
+        return refused
     flash(f"已审核第{req.tranche.sequence}期拨付申请，已转财务拨付。", "success")
     return redirect(url_for("projects.tranches", project_id=project.id))
 
@@ -447,16 +453,10 @@ def finance_pay(project_id: int, request_id: int):
     if not form.validate():
         flash(f"未拨付：{first_error(form)}", "warning")
         return _render_tranches(project, pay_forms={req.id: form}, status=422)
-    try:
-        services.approve_by_finance(req, by=current_user, paid_on=form.paid_on.data,
-                                    voucher_no=form.voucher_no.data)
-        db.session.commit()
-    except services.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except (services.ProjectError, StaleDataError, InvalidTransition) as exc:
-        message = str(exc) if isinstance(exc, services.ProjectError) else "该拨付申请已被他人处理，请刷新后查看"
-        return _conflict(message, project_id)
+    refused = _payment_step(project_id, lambda: services.approve_by_finance(
+        req, by=current_user, paid_on=form.paid_on.data, voucher_no=form.voucher_no.data), ALREADY_HANDLED)
+    if refused is not None:
+        return refused
     flash(f"已拨付第{req.tranche.sequence}期 ¥{req.amount:,.2f}（凭证号 {req.voucher_no}）。", "success")
     if request.form.get("back") == "queue":
         return redirect(url_for("projects.finance_queue"))
