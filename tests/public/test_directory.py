@@ -212,3 +212,15 @@ def test_constant_number_of_queries(app, client, db):
     assert len(_names(html)) == 15 and html.count("优秀") + html.count("良好") >= 15
     assert len(many) == len(few), "\n".join(many)
     assert len(many) <= 12
+
+
+def test_filters_keep_what_was_chosen(client, db):
+    district = make_district(name="西工区")
+    make_org(district=district)
+    db.session.commit()
+    html = client.get(f"/directory?district={district.id}&field=elderly&type=foundation").get_data(as_text=True)
+    assert f'<option value="{district.id}" selected>西工区</option>' in html
+    assert '<option value="elderly" selected>' in html and '<option value="foundation" selected>' in html
+    assert html.count(" selected>") == 3
+    html = client.get("/funded-projects?kind=purchase&status=closed").get_data(as_text=True)
+    assert '<option value="purchase" selected>' in html and '<option value="closed" selected>' in html
