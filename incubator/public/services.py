@@ -39,7 +39,7 @@ from incubator.db import today_local
 from incubator.extensions import db
 from incubator.orgs.models import CreditKind, CreditRecord, Organization, OrgField, OrgType, Rating, ServiceField, Verification
 from incubator.projects.evaluations.models import PerformanceEvaluation
-from incubator.projects.evaluations.services import final_grades, latest_final_by_org, project_stages  # noqa: F401 (views)
+from incubator.projects.evaluations.services import final_grades, latest_final_by_org
 from incubator.projects.models import Project, ProjectKind, ProjectStatus
 
 PER_PAGE = 20
@@ -55,9 +55,6 @@ def _clean_query(raw: str | None) -> str:
 
 
 # ------------------------------------------------------------------ grades
-
-
-# final_grades / latest_final_by_org: the evaluations area's batch queries (one query per page).
 
 
 # ------------------------------------------------------------------ the directory

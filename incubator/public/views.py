@@ -13,6 +13,7 @@ from incubator.core.ids import as_id
 from incubator.db import today_local
 from incubator.orgs.models import CreditKind, OrgType, ServiceField
 from incubator.projects.evaluations.models import GRADE_TONES
+from incubator.projects.evaluations.services import project_stages
 from incubator.projects.models import PROJECT_TONES, ProjectKind
 from incubator.public import services
 
@@ -60,6 +61,6 @@ def project_detail(project_id: int):
     project = services.public_project(project_id)
     if project is None:
         abort(404)
-    return render_template("public/project_detail.html", project=project, stages=services.project_stages(project),
+    return render_template("public/project_detail.html", project=project, stages=project_stages(project),
                            contract=services.published_contract(project), grade_tones=GRADE_TONES,
                            project_tones=PROJECT_TONES)
