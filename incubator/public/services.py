@@ -53,7 +53,6 @@ def _clean_query(raw: str | None) -> str:
     return " ".join((raw or "").split())[:MAX_QUERY]
 
 
-
 # ------------------------------------------------------------------ the directory
 
 
