@@ -180,8 +180,16 @@ def launch_from_application(app_id: int):
     if not form.validate():
         flash("未能立项：请按提示修改标红的内容。", "warning")
         return _render_launch(form, application, 422)
+    return _launch(lambda: services.launch_from_application(application, by=current_user, **form.launch_kwargs()),
+                   form, lambda: _render_launch(form, application, 422),
+                   "已立项：{number}。已按申报通知的分期拨付计划生成拨付计划，可在“分期拨付”中调整。")
+
+
+def _launch(launch, form, rerender, done: str):
+    """立项 through ``launch()``, then the default tranche schedule, commit and go to the project; a refusal
+    marks the field it names and re-renders the form (422) with what was typed."""
     try:
-        project = services.launch_from_application(application, by=current_user, **form.launch_kwargs())
+        project = launch()
     except services.NotAllowed as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -190,10 +198,10 @@ def launch_from_application(app_id: int):
         db.session.rollback()
         flash(f"未能立项：{exc}", "warning")
         _mark_field(form, str(exc))
-        return _render_launch(form, application, 422)
+        return rerender()
     _apply_default_schedule(project)
     db.session.commit()
-    flash(f"已立项：{project.number}。已按申报通知的分期拨付计划生成拨付计划，可在“分期拨付”中调整。", "success")
+    flash(done.format(number=project.number), "success")
     return redirect(url_for("projects.detail", project_id=project.id))
 
 
@@ -262,21 +270,9 @@ def new_purchase():
     if org is None:
         form.org_id.errors.append("请选择本辖区已认证的社会组织作为承接主体")
         return _render_purchase(form, q, 422)
-    try:
-        project = services.launch_purchase(org, by=current_user, **form.launch_kwargs())
-    except services.NotAllowed as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        abort(403)
-    except services.ProjectError as exc:
-        db.session.rollback()
-        flash(f"未能立项：{exc}", "warning")
-        _mark_field(form, str(exc))
-        return _render_purchase(form, q, 422)
-    _apply_default_schedule(project)
-    db.session.commit()
-    flash(f"已立项：{project.number}（政府购买服务）。已按默认计划生成分期拨付，可在“分期拨付”中调整。", "success")
-    return redirect(url_for("projects.detail", project_id=project.id))
+    return _launch(lambda: services.launch_purchase(org, by=current_user, **form.launch_kwargs()),
+                   form, lambda: _render_purchase(form, q, 422),
+                   "已立项：{number}（政府购买服务）。已按默认计划生成分期拨付，可在“分期拨付”中调整。")
 
 
 # --------------------------------------------------------------------------- overview
